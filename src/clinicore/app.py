@@ -1,0 +1,96 @@
+"""The app factory: one ASGI app with each surface mounted as its own sub-app, pages and health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from clinicore.kit.errors import CoreError, NotFound
+from clinicore.kit.observability import RequestObservabilityMiddleware
+from clinicore.runtime import Runtime
+from clinicore.surfaces.intakeq.app import create_intakeq_partner_app, create_intakeq_practice_app
+from clinicore.surfaces.native.app import create_native_app
+from clinicore.surfaces.qualifybase.app import create_qualifybase_app
+from clinicore.surfaces.qualiphy.app import create_qualiphy_app
+from clinicore.web.console.routes import router as console_router
+from clinicore.web.console.session import CsrfRejected, SignInRequired, sign_in_url
+from clinicore.web.templating import STATIC_DIR, templates
+from clinicore.worker.loop import Worker
+
+SURFACE_PREFIXES = {
+    "/qualiphy/api": create_qualiphy_app,
+    "/qualifybase/api/v1": create_qualifybase_app,
+    "/intakeq/api/v1": create_intakeq_practice_app,
+    "/intakeq/api/partner": create_intakeq_partner_app,
+    "/api": create_native_app,
+}
+
+
+def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(runtime) if embedded_worker else None
+        task = asyncio.create_task(worker.run_forever()) if worker else None
+        try:
+            yield
+        finally:
+            if worker and task:
+                worker.stop()
+                await task
+            await runtime.close()
+
+    app = FastAPI(title="Clinicore", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.runtime = runtime
+
+    for prefix, factory in SURFACE_PREFIXES.items():
+        app.mount(prefix, factory(runtime))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        try:
+            async with runtime.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ready", "database": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(console_router)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in_required(_request: Request, exc: SignInRequired) -> Response:
+        return RedirectResponse(sign_in_url(exc.next_path), status_code=303)
+
+    @app.exception_handler(CsrfRejected)
+    async def _csrf_rejected(request: Request, _exc: CsrfRejected) -> Response:
+        return _error_page(request, 403, "Form expired", "This form is out of date or did not come from us. "
+                           "Go back, reload the page and try again.")
+
+    @app.exception_handler(CoreError)
+    async def _core_error(request: Request, exc: CoreError) -> Response:
+        status = 404 if isinstance(exc, NotFound) else 400
+        return _error_page(request, status, "Not found" if status == 404 else "Cannot do that", exc.message)
+
+    app.add_middleware(RequestObservabilityMiddleware)
+    return app
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> Response:
+    return templates.TemplateResponse(
+        request, "error.html", {"title": title, "message": message, "user": None}, status_code=status
+    )

@@ -1,0 +1,105 @@
+"""``clinicore demo``: create or refresh the demo partner and clinic, its console user and fresh keys.
+
+Each run resets the console password and replaces the demo keys (the previous ones are revoked),
+so what it prints always works. Later issues add their demo data here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.audit.service import CLI
+from clinicore.core.models import ApiKeyKind, Clinic, Partner
+from clinicore.core.tenancy import repository as tenancy_repository
+from clinicore.core.tenancy import service as tenancy_service
+from clinicore.runtime import Runtime
+
+DEMO_PARTNER = "Demo Partner"
+DEMO_CLINIC = "Demo Clinic"
+DEMO_EMAIL = "demo@clinicore.example"
+DEMO_KEY_NAME = "demo"
+DEMO_TIME_ZONE = "America/New_York"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    base_url: str
+    clinic_id: str
+    console_email: str
+    console_password: str
+    qualiphy_api_key: str
+    qualifybase_api_key: str
+    intakeq_practice_key: str
+    intakeq_partner_key: str
+    native_api_key: str
+
+    def as_json(self) -> dict[str, str]:
+        return asdict(self)
+
+    def lines(self) -> list[tuple[str, str]]:
+        return [
+            ("Console", f"{self.base_url}/console"),
+            ("Console login", f"{self.console_email} / {self.console_password}"),
+            ("Clinic id", self.clinic_id),
+            ("Qualiphy API", f"{self.base_url}/qualiphy/api   api_key {self.qualiphy_api_key}"),
+            ("QualifyBase API", f"{self.base_url}/qualifybase/api/v1   Bearer {self.qualifybase_api_key}"),
+            ("IntakeQ API", f"{self.base_url}/intakeq/api/v1   X-Auth-Key {self.intakeq_practice_key}"),
+            ("IntakeQ partner API", f"{self.base_url}/intakeq/api/partner   X-Auth-Key {self.intakeq_partner_key}"),
+            ("Native API", f"{self.base_url}/api   Bearer {self.native_api_key}"),
+            ("Health", f"{self.base_url}/healthz"),
+        ]
+
+
+async def _demo_clinic(session: AsyncSession, partner: Partner) -> Clinic:
+    existing = await tenancy_repository.get_clinic_by_name(session, partner_id=partner.id, name=DEMO_CLINIC)
+    if existing is not None:
+        return existing
+    return await tenancy_service.create_clinic(
+        session, name=DEMO_CLINIC, time_zone=DEMO_TIME_ZONE, partner_id=partner.id, external_practice_id="demo-1",
+        email="clinic@clinicore.example", address_state="NY", actor=CLI,
+    )
+
+
+async def _fresh_key(session: AsyncSession, runtime: Runtime, kind: ApiKeyKind, *, clinic: Clinic | None = None,
+                     partner: Partner | None = None) -> str:
+    owner = {"clinic_id": clinic.id} if clinic else {"partner_id": partner.id if partner else None}
+    for previous in await tenancy_repository.active_keys_of_kind(session, kind=kind, **owner):
+        if previous.name == DEMO_KEY_NAME:
+            previous.revoked_at = runtime.clock.now()
+    created = await tenancy_service.create_key(
+        session, box=runtime.box, kind=kind, name=DEMO_KEY_NAME, actor=CLI, clock=runtime.clock, **owner
+    )
+    return created.secret
+
+
+async def seed_demo(runtime: Runtime) -> DemoResult:
+    password = secrets.token_urlsafe(12)
+    async with runtime.sessions() as session, session.begin():
+        partner = await tenancy_service.find_or_create_partner(session, name=DEMO_PARTNER, clock=runtime.clock)
+        clinic = await _demo_clinic(session, partner)
+        user = await tenancy_service.get_user_by_email(session, DEMO_EMAIL)
+        if user is None:
+            await tenancy_service.create_user(
+                session, clinic_id=clinic.id, email=DEMO_EMAIL, name="Demo Admin", password=password, actor=CLI
+            )
+        else:
+            await tenancy_service.set_user_password(session, user=user, password=password, actor=CLI)
+        keys = {
+            kind: await _fresh_key(session, runtime, kind, clinic=clinic)
+            for kind in (ApiKeyKind.qualiphy, ApiKeyKind.qualifybase, ApiKeyKind.intakeq_practice, ApiKeyKind.native)
+        }
+        partner_key = await _fresh_key(session, runtime, ApiKeyKind.intakeq_partner, partner=partner)
+    return DemoResult(
+        base_url=runtime.settings.base_url,
+        clinic_id=str(clinic.id),
+        console_email=DEMO_EMAIL,
+        console_password=password,
+        qualiphy_api_key=keys[ApiKeyKind.qualiphy],
+        qualifybase_api_key=keys[ApiKeyKind.qualifybase],
+        intakeq_practice_key=keys[ApiKeyKind.intakeq_practice],
+        intakeq_partner_key=partner_key,
+        native_api_key=keys[ApiKeyKind.native],
+    )

@@ -1,0 +1,152 @@
+"""Settings from the environment (``CLINICORE_*``), one ``Settings`` object.
+
+A wrong value stops start-up with one line naming the variable (``SettingsError``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "CLINICORE_"
+SECRET_KEY_FILE = "secret_key"
+
+
+class SettingsError(Exception):
+    """A configuration value is wrong; the message names the variable."""
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "clinicore"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    env: Environment = Environment.development
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    redis_url: str | None = None
+    allow_private_webhooks: bool | None = None
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "Clinicore <no-reply@clinicore.local>"
+
+    log_level: str = "INFO"
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    login_attempts_per_window: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8000")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str) -> str:
+        if not value:
+            return value
+        scheme = value.split("://", 1)[0]
+        if scheme in ("sqlite", "sqlite+aiosqlite"):
+            return value.replace("sqlite://", "sqlite+aiosqlite://", 1) if scheme == "sqlite" else value
+        if scheme in ("postgresql", "postgres", "postgresql+asyncpg"):
+            rest = value.split("://", 1)[1]
+            return f"postgresql+asyncpg://{rest}"
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_known(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return upper
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_long_enough(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _no_memory_database_in_production(self) -> Settings:
+        if self.env is Environment.production and self.is_sqlite and "memory" in self.database_url:
+            raise ValueError("CLINICORE_DATABASE_URL: an in-memory database cannot run in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'clinicore.db'}"
+
+    @property
+    def private_webhooks_allowed(self) -> bool:
+        if self.allow_private_webhooks is not None:
+            return self.allow_private_webhooks
+        return self.env is Environment.development
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def _persisted_secret_key(data_dir: Path) -> str:
+    """The generated secret key, created once in the data dir with mode 0600."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the environment; raise ``SettingsError`` naming the first bad variable."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = f"{ENV_PREFIX}{field.upper()}" if field else "configuration"
+        message = error["msg"].removeprefix("Value error, ")
+        if message.startswith(ENV_PREFIX):
+            raise SettingsError(message) from None
+        raise SettingsError(f"{name}: {message}") from None
+    if not settings.secret_key:
+        settings = settings.model_copy(update={"secret_key": _persisted_secret_key(settings.data_dir)})
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,55 @@
+"""Record who did what, when, in which clinic. Details must never hold a secret or a patient field."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.models import AuditEntry
+from clinicore.kit.clock import Clock, system_clock
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    type: str  # user | api_key | cli | system
+    id: str | None = None
+
+    @classmethod
+    def user(cls, user_id: uuid.UUID) -> Actor:
+        return cls("user", str(user_id))
+
+    @classmethod
+    def api_key(cls, key_id: uuid.UUID) -> Actor:
+        return cls("api_key", str(key_id))
+
+
+CLI = Actor("cli")
+SYSTEM = Actor("system")
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID | None,
+    actor: Actor,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+    clock: Clock = system_clock,
+) -> AuditEntry:
+    entry = AuditEntry(
+        clinic_id=clinic_id,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id) if target_id is not None else None,
+        details=details or {},
+        occurred_at=clock.now(),
+    )
+    session.add(entry)
+    return entry

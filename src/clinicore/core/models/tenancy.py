@@ -1,0 +1,114 @@
+"""Partners, clinics, clinic users, console sessions and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clinicore.core.models.base import Base, UUIDPrimaryKey
+
+
+class Partner(UUIDPrimaryKey, Base):
+    """An IntakeQ partner: a software company that white-labels Clinicore for its clinics."""
+
+    __tablename__ = "partners"
+
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Clinic(UUIDPrimaryKey, Base):
+    """A clinic is the Qualiphy clinic, the QualifyBase clinic and the IntakeQ practice at once."""
+
+    __tablename__ = "clinics"
+    __table_args__ = (UniqueConstraint("partner_id", "external_practice_id"),)
+
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id", ondelete="RESTRICT"))
+    number: Mapped[int] = mapped_column(Integer, unique=True)  # Qualiphy's numeric clinic_id
+    practice_id: Mapped[str] = mapped_column(String(16), unique=True)  # IntakeQ's practice "Id"
+    external_practice_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    address_street: Mapped[str | None] = mapped_column(String(200))
+    address_city: Mapped[str | None] = mapped_column(String(100))
+    address_state: Mapped[str | None] = mapped_column(String(2))
+    address_zip: Mapped[str | None] = mapped_column(String(10))
+    address_country: Mapped[str] = mapped_column(String(2), default="US")
+    brand_name: Mapped[str | None] = mapped_column(String(200))
+    brand_color: Mapped[str | None] = mapped_column(String(7))
+    brand_logo_url: Mapped[str | None] = mapped_column(String(500))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    auto_invites: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    partner: Mapped[Partner | None] = relationship(lazy="raise")
+
+
+class ClinicUserRole(StrEnum):
+    admin = "admin"
+    staff = "staff"
+
+
+class ClinicUser(UUIDPrimaryKey, Base):
+    """A person who signs in to the clinic console."""
+
+    __tablename__ = "clinic_users"
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default=ClinicUserRole.admin)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+    clinic: Mapped[Clinic] = relationship(lazy="raise")
+
+
+class ConsoleSession(UUIDPrimaryKey, Base):
+    """A signed-in console session; the cookie holds a random token, we keep only its digest."""
+
+    __tablename__ = "console_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinic_users.id", ondelete="CASCADE"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ApiKeyKind(StrEnum):
+    qualifybase = "qualifybase"  # qbk_live_…, hashed, shown once
+    qualiphy = "qualiphy"  # api_key, encrypted and retrievable
+    intakeq_practice = "intakeq_practice"  # X-Auth-Key of a practice, encrypted and retrievable
+    intakeq_partner = "intakeq_partner"  # X-Auth-Key of a partner, hashed
+    native = "native"  # ck_…, hashed
+
+
+class ApiKey(UUIDPrimaryKey, Base):
+    """Every key kind in one table: a SHA-256 digest for lookup, ciphertext only for retrievable kinds."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_kind_prefix", "kind", "prefix"),)
+
+    clinic_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(32))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    encrypted_secret: Mapped[str | None] = mapped_column(String(500))
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("clinic_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,329 @@
+"""Tenancy use cases: partners, clinics, console users and sessions, keys.
+
+Services never commit; the request dependency or the CLI's unit of work owns the transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.audit import service as audit_service
+from clinicore.core.audit.service import Actor
+from clinicore.core.models import ApiKey, ApiKeyKind, Clinic, ClinicUser, ClinicUserRole, ConsoleSession, Partner
+from clinicore.core.tenancy import repository
+from clinicore.core.tenancy.keys import KEY_FORMATS, SINGLE_ACTIVE_KINDS
+from clinicore.core.tenancy.schemas import AuthenticatedKey, CreatedKey, OpenedSession, SignedInUser
+from clinicore.kit.clock import Clock, system_clock
+from clinicore.kit.crypto import (
+    SecretBox,
+    digests_match,
+    hash_password,
+    password_needs_rehash,
+    sha256_hex,
+    verify_password,
+)
+from clinicore.kit.errors import InvalidInput, NotFound, Unauthorized
+
+SESSION_LIFETIME = timedelta(hours=12)
+KEY_TOUCH_INTERVAL = timedelta(minutes=1)  # last_used_at is refreshed at most this often
+MIN_PASSWORD_LENGTH = 10
+# A stand-in hash so that an unknown email costs the same argon2 work as a wrong password.
+_TIMING_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def normalise_email(raw: str) -> str:
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"email: {exc}", field="email") from None
+
+
+def validate_time_zone(name: str) -> str:
+    if name not in available_timezones():
+        raise InvalidInput(f"time_zone: {name!r} is not an IANA time zone", field="time_zone")
+    try:
+        ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        raise InvalidInput(f"time_zone: {name!r} is not an IANA time zone", field="time_zone") from None
+    return name
+
+
+# --- partners and clinics -------------------------------------------------------------------------
+
+
+async def create_partner(session: AsyncSession, *, name: str, clock: Clock = system_clock) -> Partner:
+    partner = Partner(name=name, created_at=clock.now())
+    session.add(partner)
+    await session.flush()
+    return partner
+
+
+async def find_or_create_partner(session: AsyncSession, *, name: str, clock: Clock = system_clock) -> Partner:
+    return await repository.get_partner_by_name(session, name) or await create_partner(
+        session, name=name, clock=clock
+    )
+
+
+async def create_clinic(
+    session: AsyncSession,
+    *,
+    name: str,
+    time_zone: str,
+    partner_id: uuid.UUID | None = None,
+    external_practice_id: str | None = None,
+    email: str | None = None,
+    address_state: str | None = None,
+    actor: Actor = audit_service.SYSTEM,
+    clock: Clock = system_clock,
+) -> Clinic:
+    if not name.strip():
+        raise InvalidInput("name: must not be empty", field="name")
+    now = clock.now()
+    clinic = Clinic(
+        name=name.strip(),
+        time_zone=validate_time_zone(time_zone),
+        partner_id=partner_id,
+        external_practice_id=external_practice_id,
+        email=normalise_email(email) if email else None,
+        address_state=address_state,
+        number=await repository.next_clinic_number(session),
+        practice_id=await _unused_practice_id(session),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(clinic)
+    await session.flush()
+    await audit_service.record(
+        session, clinic_id=clinic.id, actor=actor, action="clinic.created", target_type="clinic",
+        target_id=clinic.id, clock=clock,
+    )
+    return clinic
+
+
+async def _unused_practice_id(session: AsyncSession) -> str:
+    while True:
+        candidate = secrets.token_hex(4).upper()  # IntakeQ practice ids look like "54DC9E8F"
+        if not await repository.practice_id_taken(session, candidate):
+            return candidate
+
+
+async def get_clinic(session: AsyncSession, clinic_id: uuid.UUID) -> Clinic:
+    clinic = await repository.get_clinic(session, clinic_id)
+    if clinic is None:
+        raise NotFound("clinic not found")
+    return clinic
+
+
+# --- console users and sessions -------------------------------------------------------------------
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    email: str,
+    name: str,
+    password: str,
+    role: ClinicUserRole = ClinicUserRole.admin,
+    actor: Actor = audit_service.SYSTEM,
+    clock: Clock = system_clock,
+) -> ClinicUser:
+    address = normalise_email(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password: must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if await repository.get_user_by_email(session, address) is not None:
+        raise InvalidInput("email: a user with this email already exists", field="email")
+    user = ClinicUser(
+        clinic_id=clinic_id, email=address, name=name.strip() or address, password_hash=hash_password(password),
+        role=role, created_at=clock.now(),
+    )
+    session.add(user)
+    await session.flush()
+    await audit_service.record(
+        session, clinic_id=clinic_id, actor=actor, action="user.created", target_type="user", target_id=user.id,
+        clock=clock,
+    )
+    return user
+
+
+async def set_user_password(
+    session: AsyncSession, *, user: ClinicUser, password: str, actor: Actor, clock: Clock = system_clock
+) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password: must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    user.password_hash = hash_password(password)
+    await audit_service.record(
+        session, clinic_id=user.clinic_id, actor=actor, action="user.password_set", target_type="user",
+        target_id=user.id, clock=clock,
+    )
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> ClinicUser | None:
+    return await repository.get_user_by_email(session, normalise_email(email))
+
+
+async def sign_in(
+    session: AsyncSession, *, email: str, password: str, clock: Clock = system_clock
+) -> tuple[ClinicUser, OpenedSession]:
+    """Check the password and open a console session. Unknown email and wrong password look alike."""
+    try:
+        address = normalise_email(email)
+    except InvalidInput:
+        address = ""
+    user = await repository.get_user_by_email(session, address) if address else None
+    if user is None or not user.is_active:
+        verify_password(_TIMING_DUMMY_HASH, password)
+        raise Unauthorized("wrong email or password")
+    if not verify_password(user.password_hash, password):
+        raise Unauthorized("wrong email or password")
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    now = clock.now()
+    user.last_login_at = now
+    token = secrets.token_urlsafe(32)
+    console_session = ConsoleSession(
+        user_id=user.id, token_digest=sha256_hex(token), csrf_token=secrets.token_urlsafe(32),
+        created_at=now, expires_at=now + SESSION_LIFETIME,
+    )
+    session.add(console_session)
+    await session.flush()
+    await audit_service.record(
+        session, clinic_id=user.clinic_id, actor=Actor.user(user.id), action="user.signed_in", clock=clock
+    )
+    return user, OpenedSession(token=token, console_session=console_session)
+
+
+async def signed_in_user(
+    session: AsyncSession, *, token: str, clock: Clock = system_clock
+) -> SignedInUser | None:
+    console_session = await repository.get_console_session(session, sha256_hex(token))
+    if console_session is None or console_session.expires_at <= clock.now():
+        return None
+    user = await repository.get_user(session, console_session.user_id)
+    if user is None or not user.is_active:
+        return None
+    clinic = await get_clinic(session, user.clinic_id)
+    return SignedInUser(user=user, clinic=clinic, console_session=console_session)
+
+
+async def sign_out(session: AsyncSession, *, signed_in: SignedInUser, clock: Clock = system_clock) -> None:
+    await repository.delete_console_session(session, signed_in.console_session.id)
+    await audit_service.record(
+        session, clinic_id=signed_in.clinic.id, actor=Actor.user(signed_in.user.id), action="user.signed_out",
+        clock=clock,
+    )
+
+
+async def purge_expired_sessions(session: AsyncSession, *, clock: Clock = system_clock) -> int:
+    return await repository.delete_expired_console_sessions(session, clock.now())
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+
+async def create_key(
+    session: AsyncSession,
+    *,
+    box: SecretBox,
+    kind: ApiKeyKind,
+    name: str,
+    clinic_id: uuid.UUID | None = None,
+    partner_id: uuid.UUID | None = None,
+    actor: Actor = audit_service.SYSTEM,
+    clock: Clock = system_clock,
+) -> CreatedKey:
+    """Create a key; for the single-active kinds (Qualiphy, IntakeQ practice) this rotates the old one."""
+    if (clinic_id is None) == (partner_id is None):
+        raise InvalidInput("a key belongs to exactly one clinic or one partner")
+    if (kind is ApiKeyKind.intakeq_partner) != (partner_id is not None):
+        raise InvalidInput("kind: only IntakeQ partner keys belong to a partner", field="kind")
+    if partner_id is not None and await repository.get_partner(session, partner_id) is None:
+        raise NotFound("partner not found")
+    key_format = KEY_FORMATS[kind]
+    now = clock.now()
+    if kind in SINGLE_ACTIVE_KINDS:
+        for previous in await repository.active_keys_of_kind(session, kind=kind, clinic_id=clinic_id):
+            previous.revoked_at = now
+    raw = key_format.generate()
+    prefix = key_format.lookup_prefix(raw)
+    assert prefix is not None
+    key = ApiKey(
+        clinic_id=clinic_id, partner_id=partner_id, kind=kind, name=name.strip() or key_format.label,
+        prefix=prefix, digest=sha256_hex(raw), encrypted_secret=box.encrypt(raw) if key_format.retrievable else None,
+        created_by_user_id=uuid.UUID(actor.id) if actor.type == "user" and actor.id else None, created_at=now,
+    )
+    session.add(key)
+    await session.flush()
+    await audit_service.record(
+        session, clinic_id=clinic_id, actor=actor, action="api_key.created", target_type="api_key",
+        target_id=key.id, details={"kind": str(kind), "prefix": prefix}, clock=clock,
+    )
+    return CreatedKey(key=key, secret=raw)
+
+
+async def list_keys(session: AsyncSession, *, clinic_id: uuid.UUID) -> Sequence[ApiKey]:
+    return await repository.list_keys(session, clinic_id)
+
+
+async def get_key(session: AsyncSession, *, clinic_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
+    key = await repository.get_key(session, clinic_id=clinic_id, key_id=key_id)
+    if key is None:
+        raise NotFound("key not found")
+    return key
+
+
+async def reveal_key(session: AsyncSession, *, box: SecretBox, clinic_id: uuid.UUID, kind: ApiKeyKind) -> str | None:
+    """The current retrievable key of ``kind`` (Qualiphy, IntakeQ practice), or None when there is none."""
+    if not KEY_FORMATS[kind].retrievable:
+        raise InvalidInput(f"kind: {kind} keys are shown only once", field="kind")
+    keys = await repository.active_keys_of_kind(session, kind=kind, clinic_id=clinic_id)
+    if not keys or keys[0].encrypted_secret is None:
+        return None
+    return box.decrypt(keys[0].encrypted_secret)
+
+
+async def revoke_key(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    key_id: uuid.UUID,
+    actor: Actor,
+    clock: Clock = system_clock,
+) -> ApiKey:
+    key = await get_key(session, clinic_id=clinic_id, key_id=key_id)
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+        await audit_service.record(
+            session, clinic_id=clinic_id, actor=actor, action="api_key.revoked", target_type="api_key",
+            target_id=key.id, details={"kind": key.kind, "prefix": key.prefix}, clock=clock,
+        )
+    return key
+
+
+async def authenticate_key(
+    session: AsyncSession, *, kind: ApiKeyKind, raw: str, clock: Clock = system_clock
+) -> AuthenticatedKey:
+    """Find the active key ``raw`` of ``kind`` by its prefix and compare digests in constant time."""
+    prefix = KEY_FORMATS[kind].lookup_prefix(raw)
+    if prefix is None:
+        raise Unauthorized("invalid API key")
+    digest = sha256_hex(raw)
+    match = next(
+        (key for key in await repository.keys_with_prefix(session, kind=kind, prefix=prefix)
+         if digests_match(key.digest, digest)),
+        None,
+    )
+    if match is None or match.revoked_at is not None:
+        raise Unauthorized("invalid API key")
+    now = clock.now()
+    if match.last_used_at is None or now - match.last_used_at >= KEY_TOUCH_INTERVAL:
+        match.last_used_at = now
+    clinic = await repository.get_clinic(session, match.clinic_id) if match.clinic_id else None
+    return AuthenticatedKey(key=match, clinic=clinic)

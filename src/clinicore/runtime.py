@@ -1,0 +1,38 @@
+"""Everything a running process shares: settings, database, secret box, clock, rate limiter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from clinicore.config import Settings
+from clinicore.kit.clock import Clock, system_clock
+from clinicore.kit.crypto import SecretBox
+from clinicore.kit.db import create_engine, create_sessionmaker
+from clinicore.kit.rate_limit import RateLimiter
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    box: SecretBox
+    rate_limiter: RateLimiter
+    clock: Clock = field(default=system_clock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, clock: Clock = system_clock) -> Runtime:
+        engine = create_engine(settings.resolved_database_url)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            box=SecretBox(settings.secret_key),
+            rate_limiter=RateLimiter(settings.redis_url),
+            clock=clock,
+        )
+
+    async def close(self) -> None:
+        await self.engine.dispose()

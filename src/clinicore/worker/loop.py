@@ -1,0 +1,87 @@
+"""The worker loop: runs each registered job when it is due, each run in its own transaction.
+
+``clinicore serve`` runs it embedded; ``clinicore worker`` runs it alone (any number of them on
+PostgreSQL). Jobs must be safe to run in several processes at once: they claim their work from
+the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.tenancy import service as tenancy_service
+from clinicore.kit.clock import Clock
+from clinicore.kit.observability import get_logger
+from clinicore.runtime import Runtime
+
+log = get_logger("clinicore.worker")
+
+JobRun = Callable[[AsyncSession, Runtime], Awaitable[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicJob:
+    name: str  # dotted: console_session.purge
+    interval_seconds: float
+    run: JobRun  # returns how many things it did; a positive count runs it again at once
+
+
+async def _purge_expired_sessions(session: AsyncSession, runtime: Runtime) -> int:
+    return await tenancy_service.purge_expired_sessions(session, clock=runtime.clock)
+
+
+DEFAULT_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob("console_session.purge", 600, _purge_expired_sessions),
+)
+
+
+class Worker:
+    def __init__(self, runtime: Runtime, jobs: Sequence[PeriodicJob] = DEFAULT_JOBS) -> None:
+        self.runtime = runtime
+        self.jobs = list(jobs)
+        self._next_run = {job.name: 0.0 for job in self.jobs}
+        self._stopping = asyncio.Event()
+
+    @property
+    def clock(self) -> Clock:
+        return self.runtime.clock
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run_once(self) -> int:
+        """Run every due job once; return the total work done."""
+        done = 0
+        for job in self.jobs:
+            if time.monotonic() < self._next_run[job.name]:
+                continue
+            try:
+                async with self.runtime.sessions() as session, session.begin():
+                    count = await job.run(session, self.runtime)
+            except Exception as exc:
+                log.error("job failed", job=job.name, error=type(exc).__name__)
+                self._next_run[job.name] = time.monotonic() + self.runtime.settings.worker_poll_seconds
+                continue
+            done += count
+            if count == 0:
+                self._next_run[job.name] = time.monotonic() + job.interval_seconds
+            else:
+                log.info("job ran", job=job.name, count=count)
+        return done
+
+    async def run_forever(self) -> None:
+        log.info("worker started", count=len(self.jobs))
+        while not self._stopping.is_set():
+            done = await self.run_once()
+            if done:
+                continue
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.runtime.settings.worker_poll_seconds)
+            except TimeoutError:
+                pass
+        log.info("worker stopped")
