@@ -55,7 +55,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = server.set(database=name).render_as_string(hide_password=False)
     upgrade_database(url)
     yield url
-    asyncio.run(_admin(server.render_as_string(hide_password=False), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(
+        _admin(server.render_as_string(hide_password=False), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    )
 
 
 @pytest.fixture(scope="session")
@@ -66,8 +68,12 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def settings(database_url: str, data_dir: Path) -> Settings:
     return load_settings(
-        env="development", data_dir=data_dir, database_url=database_url, secret_key=secrets.token_urlsafe(40),
-        base_url="http://testserver", redis_url=None,
+        env="development",
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=secrets.token_urlsafe(40),
+        base_url="http://testserver",
+        redis_url=None,
     )
 
 

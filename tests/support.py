@@ -47,7 +47,7 @@ def clinicore_env(data_dir: Path, database_url: str | None, **extra: str) -> dic
 
 def run_clinicore(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     with artifact_log("cli").open("w") as stderr:
-        result = subprocess.run(  # noqa: PLW1510
+        result = subprocess.run(
             [CLINICORE_BIN, *args], env=env, stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=timeout
         )
     return result
@@ -63,15 +63,19 @@ class ServerProcess:
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [CLINICORE_BIN, "serve", "--host", "127.0.0.1", "--port", str(self.port), *extra_args],
-            env={**env, "CLINICORE_BASE_URL": self.base_url}, stdout=self._log, stderr=subprocess.STDOUT,
+            env={**env, "CLINICORE_BASE_URL": self.base_url},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"clinicore serve exited with {self.process.returncode}: "
-                                   f"{self.log_path.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"clinicore serve exited with {self.process.returncode}: "
+                    f"{self.log_path.read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
                     return

@@ -78,8 +78,12 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
 
     @app.exception_handler(CsrfRejected)
     async def _csrf_rejected(request: Request, _exc: CsrfRejected) -> Response:
-        return _error_page(request, 403, "Form expired", "This form is out of date or did not come from us. "
-                           "Go back, reload the page and try again.")
+        return _error_page(
+            request,
+            403,
+            "Form expired",
+            "This form is out of date or did not come from us. Go back, reload the page and try again.",
+        )
 
     @app.exception_handler(CoreError)
     async def _core_error(request: Request, exc: CoreError) -> Response:

@@ -1,4 +1,7 @@
-"""ASGI entry point for multi-process serving: ``uvicorn --factory clinicore.asgi:create_app_from_environment``."""
+"""ASGI entry point for multi-process serving.
+
+``uvicorn --factory clinicore.asgi:create_app_from_environment``
+"""
 
 from __future__ import annotations
 

@@ -47,7 +47,10 @@ class DemoResult:
             ("Qualiphy API", f"{self.base_url}/qualiphy/api   api_key {self.qualiphy_api_key}"),
             ("QualifyBase API", f"{self.base_url}/qualifybase/api/v1   Bearer {self.qualifybase_api_key}"),
             ("IntakeQ API", f"{self.base_url}/intakeq/api/v1   X-Auth-Key {self.intakeq_practice_key}"),
-            ("IntakeQ partner API", f"{self.base_url}/intakeq/api/partner   X-Auth-Key {self.intakeq_partner_key}"),
+            (
+                "IntakeQ partner API",
+                f"{self.base_url}/intakeq/api/partner   X-Auth-Key {self.intakeq_partner_key}",
+            ),
             ("Native API", f"{self.base_url}/api   Bearer {self.native_api_key}"),
             ("Health", f"{self.base_url}/healthz"),
         ]
@@ -58,13 +61,25 @@ async def _demo_clinic(session: AsyncSession, partner: Partner) -> Clinic:
     if existing is not None:
         return existing
     return await tenancy_service.create_clinic(
-        session, name=DEMO_CLINIC, time_zone=DEMO_TIME_ZONE, partner_id=partner.id, external_practice_id="demo-1",
-        email="clinic@clinicore.example", address_state="NY", actor=CLI,
+        session,
+        name=DEMO_CLINIC,
+        time_zone=DEMO_TIME_ZONE,
+        partner_id=partner.id,
+        external_practice_id="demo-1",
+        email="clinic@clinicore.example",
+        address_state="NY",
+        actor=CLI,
     )
 
 
-async def _fresh_key(session: AsyncSession, runtime: Runtime, kind: ApiKeyKind, *, clinic: Clinic | None = None,
-                     partner: Partner | None = None) -> str:
+async def _fresh_key(
+    session: AsyncSession,
+    runtime: Runtime,
+    kind: ApiKeyKind,
+    *,
+    clinic: Clinic | None = None,
+    partner: Partner | None = None,
+) -> str:
     owner = {"clinic_id": clinic.id} if clinic else {"partner_id": partner.id if partner else None}
     for previous in await tenancy_repository.active_keys_of_kind(session, kind=kind, **owner):
         if previous.name == DEMO_KEY_NAME:
@@ -78,18 +93,30 @@ async def _fresh_key(session: AsyncSession, runtime: Runtime, kind: ApiKeyKind, 
 async def seed_demo(runtime: Runtime) -> DemoResult:
     password = secrets.token_urlsafe(12)
     async with runtime.sessions() as session, session.begin():
-        partner = await tenancy_service.find_or_create_partner(session, name=DEMO_PARTNER, clock=runtime.clock)
+        partner = await tenancy_service.find_or_create_partner(
+            session, name=DEMO_PARTNER, clock=runtime.clock
+        )
         clinic = await _demo_clinic(session, partner)
         user = await tenancy_service.get_user_by_email(session, DEMO_EMAIL)
         if user is None:
             await tenancy_service.create_user(
-                session, clinic_id=clinic.id, email=DEMO_EMAIL, name="Demo Admin", password=password, actor=CLI
+                session,
+                clinic_id=clinic.id,
+                email=DEMO_EMAIL,
+                name="Demo Admin",
+                password=password,
+                actor=CLI,
             )
         else:
             await tenancy_service.set_user_password(session, user=user, password=password, actor=CLI)
         keys = {
             kind: await _fresh_key(session, runtime, kind, clinic=clinic)
-            for kind in (ApiKeyKind.qualiphy, ApiKeyKind.qualifybase, ApiKeyKind.intakeq_practice, ApiKeyKind.native)
+            for kind in (
+                ApiKeyKind.qualiphy,
+                ApiKeyKind.qualifybase,
+                ApiKeyKind.intakeq_practice,
+                ApiKeyKind.native,
+            )
         }
         partner_key = await _fresh_key(session, runtime, ApiKeyKind.intakeq_partner, partner=partner)
     return DemoResult(

@@ -46,6 +46,9 @@ def settings_or_exit() -> Settings:
 
 
 def run_with_runtime(settings: Settings, action: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Bring the schema up to date (a no-op when it is), then run ``action`` with a runtime."""
+    upgrade_database(settings.resolved_database_url)
+
     async def _run() -> T:
         runtime = Runtime.from_settings(settings)
         try:
@@ -80,7 +83,11 @@ def serve(
     """Migrate, then serve the APIs, the pages and (by default) the worker loop in one process."""
     settings = settings_or_exit()
     upgrade_database(settings.resolved_database_url)
-    console.print(f"Clinicore listening on http://{host}:{port}  (console: http://{host}:{port}/console)", highlight=False, soft_wrap=True)
+    console.print(
+        f"Clinicore listening on http://{host}:{port}  (console: http://{host}:{port}/console)",
+        highlight=False,
+        soft_wrap=True,
+    )
     options: dict[str, Any] = {"host": host, "port": port, "access_log": False, "log_config": None}
     if workers == 1:
         from clinicore.app import create_app
@@ -114,7 +121,6 @@ def worker() -> None:
 def demo(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
     """Create or refresh the demo partner and clinic; print URLs, the console login and fresh keys."""
     settings = settings_or_exit()
-    upgrade_database(settings.resolved_database_url)
     result: DemoResult = run_with_runtime(settings, seed_demo)
     if as_json:
         typer.echo(json.dumps(result.as_json()))
@@ -128,7 +134,9 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON ob
 @clinic_app.command("create")
 def clinic_create(
     name: Annotated[str, typer.Option(help="Clinic name.")],
-    time_zone: Annotated[str, typer.Option(help="IANA time zone, e.g. America/New_York.")] = "America/New_York",
+    time_zone: Annotated[
+        str, typer.Option(help="IANA time zone, e.g. America/New_York.")
+    ] = "America/New_York",
 ) -> None:
     """Create a clinic and print its id."""
     settings = settings_or_exit()
@@ -155,8 +163,11 @@ def user_create(
     """Create a console user."""
     settings = settings_or_exit()
     if password is None:
-        password = secrets.token_urlsafe(12) if generate else typer.prompt("Password", hide_input=True,
-                                                                            confirmation_prompt=True)
+        password = (
+            secrets.token_urlsafe(12)
+            if generate
+            else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        )
 
     async def _run(runtime: Runtime) -> None:
         async with runtime.sessions() as session, session.begin():
@@ -172,7 +183,9 @@ def user_create(
 @keys_app.command("create")
 def keys_create(
     kind: Annotated[ApiKeyKind, typer.Option(help="Key kind.")],
-    clinic_id: Annotated[uuid.UUID | None, typer.Option(help="Clinic (every kind but intakeq_partner).")] = None,
+    clinic_id: Annotated[
+        uuid.UUID | None, typer.Option(help="Clinic (every kind but intakeq_partner).")
+    ] = None,
     partner_id: Annotated[uuid.UUID | None, typer.Option(help="Partner (intakeq_partner keys).")] = None,
     name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "",
 ) -> None:
@@ -184,7 +197,13 @@ def keys_create(
             if clinic_id:
                 await tenancy_service.get_clinic(session, clinic_id)
             created = await tenancy_service.create_key(
-                session, box=runtime.box, kind=kind, name=name, clinic_id=clinic_id, partner_id=partner_id, actor=CLI
+                session,
+                box=runtime.box,
+                kind=kind,
+                name=name,
+                clinic_id=clinic_id,
+                partner_id=partner_id,
+                actor=CLI,
             )
             return created.secret
 

@@ -11,9 +11,9 @@ import string
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives import hashes
 
 _ALPHABET = string.ascii_letters + string.digits
 _password_hasher = PasswordHasher()  # argon2id with the library's recommended parameters

@@ -20,19 +20,49 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("clinicore_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "clinicore_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    "clinicore_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 
 # Field names that must never be logged even if a caller passes them by mistake.
-_FORBIDDEN_FIELDS = re.compile(r"pass|secret|token|key|auth|cookie|email|phone|name|dob|address", re.IGNORECASE)
-_ALLOWED_FIELDS = frozenset({"event", "level", "timestamp", "logger", "request_id", "clinic_id", "route",
-                             "method", "status", "latency_ms", "worker", "job", "count", "exc_info", "error",
-                             "host", "port", "url", "database", "exception", "kind", "attempt", "duration_ms"})
+_FORBIDDEN_FIELDS = re.compile(
+    r"pass|secret|token|key|auth|cookie|email|phone|name|dob|address", re.IGNORECASE
+)
+_ALLOWED_FIELDS = frozenset(
+    {
+        "event",
+        "level",
+        "timestamp",
+        "logger",
+        "request_id",
+        "clinic_id",
+        "route",
+        "method",
+        "status",
+        "latency_ms",
+        "worker",
+        "job",
+        "count",
+        "exc_info",
+        "error",
+        "host",
+        "port",
+        "url",
+        "database",
+        "exception",
+        "kind",
+        "attempt",
+        "duration_ms",
+    }
+)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.-]{8,64}$")
 
 
-def _drop_sensitive_fields(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def _drop_sensitive_fields(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     for field in [f for f in event if f not in _ALLOWED_FIELDS and _FORBIDDEN_FIELDS.search(f)]:
         event[field] = "[redacted]"
     return event
@@ -56,7 +86,10 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.JSONRenderer()],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(),
+            ],
             foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
         )
     )
@@ -116,7 +149,11 @@ class RequestObservabilityMiddleware:
             LATENCY.labels(scope["method"], route).observe(elapsed)
             clinic_id = state.get("clinic_id")
             self.log.info(
-                "request", method=scope["method"], route=route, status=status,
-                latency_ms=round(elapsed * 1000, 2), clinic_id=str(clinic_id) if clinic_id else None,
+                "request",
+                method=scope["method"],
+                route=route,
+                status=status,
+                latency_ms=round(elapsed * 1000, 2),
+                clinic_id=str(clinic_id) if clinic_id else None,
             )
             structlog.contextvars.unbind_contextvars("request_id")

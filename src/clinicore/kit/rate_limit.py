@@ -32,7 +32,9 @@ class RateLimiter:
         storage: Storage
         if redis_url:
             storage = RedisStorage(
-                redis_url.replace("redis://", "async+redis://", 1), implementation="redispy", key_prefix="clinicore"
+                redis_url.replace("redis://", "async+redis://", 1),
+                implementation="redispy",
+                key_prefix="clinicore",
             )
         else:
             storage = MemoryStorage()
@@ -53,7 +55,9 @@ class RateLimiter:
     async def clear(self, rule: str, *identifiers: str) -> None:
         await self._limiter.clear(parse(rule), *identifiers)
 
-    async def _decision(self, item: RateLimitItem, allowed: bool, identifiers: tuple[str, ...]) -> RateLimitDecision:
+    async def _decision(
+        self, item: RateLimitItem, allowed: bool, identifiers: tuple[str, ...]
+    ) -> RateLimitDecision:
         stats = await self._limiter.get_window_stats(item, *identifiers)
         reset_after = max(0, math.ceil(stats.reset_time - time.time()))
         return RateLimitDecision(allowed, item.amount, stats.remaining, reset_after)

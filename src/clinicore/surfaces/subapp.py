@@ -40,7 +40,11 @@ def create_surface_app(
     **fastapi_options: Any,
 ) -> FastAPI:
     app = FastAPI(
-        title=title, description=description, openapi_url=openapi_url, docs_url=None, redoc_url=None,
+        title=title,
+        description=description,
+        openapi_url=openapi_url,
+        docs_url=None,
+        redoc_url=None,
         **fastapi_options,
     )
     app.state.runtime = runtime

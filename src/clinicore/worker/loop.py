@@ -35,9 +35,7 @@ async def _purge_expired_sessions(session: AsyncSession, runtime: Runtime) -> in
     return await tenancy_service.purge_expired_sessions(session, clock=runtime.clock)
 
 
-DEFAULT_JOBS: tuple[PeriodicJob, ...] = (
-    PeriodicJob("console_session.purge", 600, _purge_expired_sessions),
-)
+DEFAULT_JOBS: tuple[PeriodicJob, ...] = (PeriodicJob("console_session.purge", 600, _purge_expired_sessions),)
 
 
 class Worker:
@@ -81,7 +79,9 @@ class Worker:
             if done:
                 continue
             try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.runtime.settings.worker_poll_seconds)
+                await asyncio.wait_for(
+                    self._stopping.wait(), timeout=self.runtime.settings.worker_poll_seconds
+                )
             except TimeoutError:
                 pass
         log.info("worker stopped")

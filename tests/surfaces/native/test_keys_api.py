@@ -13,15 +13,20 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 class TestAuthentication:
-    async def test_me_describes_the_clinic_and_the_key_never_the_secret(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_me_describes_the_clinic_and_the_key_never_the_secret(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime, name="North Clinic", time_zone="Europe/London")
         secret = await create_key(runtime, arranged.clinic, name="crm")
         response = await client.get("/api/me", headers=bearer(secret))
         assert response.status_code == 200
         body = response.json()
         assert body["clinic"] == {
-            "id": str(arranged.clinic.id), "name": "North Clinic", "time_zone": "Europe/London",
-            "number": arranged.clinic.number, "practice_id": arranged.clinic.practice_id,
+            "id": str(arranged.clinic.id),
+            "name": "North Clinic",
+            "time_zone": "Europe/London",
+            "number": arranged.clinic.number,
+            "practice_id": arranged.clinic.practice_id,
         }
         assert body["key"]["name"] == "crm"
         assert body["key"]["prefix"] == secret[:11]
@@ -34,17 +39,23 @@ class TestAuthentication:
             assert response.status_code == 401
             assert response.json()["error"] == "unauthorized"
 
-    async def test_a_key_of_another_kind_is_not_a_native_key(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_a_key_of_another_kind_is_not_a_native_key(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         qualifybase_key = await create_key(runtime, arranged.clinic, ApiKeyKind.qualifybase)
         assert (await client.get("/api/me", headers=bearer(qualifybase_key))).status_code == 401
 
 
 class TestKeys:
-    async def test_creating_a_key_returns_it_once_and_it_works(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_creating_a_key_returns_it_once_and_it_works(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         secret = await create_key(runtime, arranged.clinic)
-        created = await client.post("/api/keys", headers=bearer(secret), json={"kind": "qualifybase", "name": "n8n"})
+        created = await client.post(
+            "/api/keys", headers=bearer(secret), json={"kind": "qualifybase", "name": "n8n"}
+        )
         assert created.status_code == 201
         body = created.json()
         remember_secret(body["secret"])
@@ -53,14 +64,18 @@ class TestKeys:
         assert body["secret"] not in listed.text
         assert body["id"] in {key["id"] for key in listed.json()}
 
-    async def test_partner_keys_cannot_be_made_for_a_clinic(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_partner_keys_cannot_be_made_for_a_clinic(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         secret = await create_key(runtime, arranged.clinic)
         response = await client.post("/api/keys", headers=bearer(secret), json={"kind": "intakeq_partner"})
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_input"
 
-    async def test_an_unknown_kind_is_invalid_input(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_an_unknown_kind_is_invalid_input(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         secret = await create_key(runtime, arranged.clinic)
         response = await client.post("/api/keys", headers=bearer(secret), json={"kind": "master"})
@@ -79,7 +94,9 @@ class TestKeys:
 
 
 class TestTenantScoping:
-    async def test_a_key_of_clinic_a_can_never_act_on_clinic_b(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_a_key_of_clinic_a_can_never_act_on_clinic_b(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         clinic_a = await create_clinic(runtime)
         clinic_b = await create_clinic(runtime)
         key_a = await create_key(runtime, clinic_a.clinic)

@@ -18,7 +18,8 @@ def csrf_token(html: str) -> str:
 async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
     page = await client.get("/login")
     return await client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(page.text), "next": "/console"}
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(page.text), "next": "/console"},
     )
 
 

@@ -26,7 +26,8 @@ class TestCreateKey:
         arranged = await create_clinic(runtime)
         await sign_in(client, arranged.email, arranged.password)
         response = await client.post(
-            "/console/keys", data={"kind": "qualifybase", "name": "Zapier", "csrf_token": await console_csrf(client)}
+            "/console/keys",
+            data={"kind": "qualifybase", "name": "Zapier", "csrf_token": await console_csrf(client)},
         )
         assert response.status_code == 201
         assert response.headers["cache-control"] == "no-store"
@@ -43,17 +44,22 @@ class TestCreateKey:
         arranged = await create_clinic(runtime)
         await sign_in(client, arranged.email, arranged.password)
         response = await client.post(
-            "/console/keys", data={"kind": "native", "name": "dialer", "csrf_token": await console_csrf(client)}
+            "/console/keys",
+            data={"kind": "native", "name": "dialer", "csrf_token": await console_csrf(client)},
         )
         secret = shown_secret(response.text)
         me = await client.get("/api/me", headers={"Authorization": f"Bearer {secret}"})
         assert me.status_code == 200
         assert me.json()["clinic"]["id"] == str(arranged.clinic.id)
 
-    async def test_an_unknown_kind_is_a_clear_error(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_an_unknown_kind_is_a_clear_error(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         await sign_in(client, arranged.email, arranged.password)
-        response = await client.post("/console/keys", data={"kind": "root", "csrf_token": await console_csrf(client)})
+        response = await client.post(
+            "/console/keys", data={"kind": "root", "csrf_token": await console_csrf(client)}
+        )
         assert response.status_code == 400
         assert "Choose a key kind." in response.text
 
@@ -76,7 +82,9 @@ class TestRetrievableKeys:
         assert f'data-testid="reveal-qualiphy">{second}<' in page.text
         assert first not in page.text
 
-    async def test_intakeq_practice_key_can_be_created_and_shown(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_intakeq_practice_key_can_be_created_and_shown(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         await sign_in(client, arranged.email, arranged.password)
         assert 'data-testid="reveal-intakeq_practice"' not in (await client.get("/console/keys")).text
@@ -95,7 +103,9 @@ class TestRevokeKey:
         headers = {"Authorization": f"Bearer {secret}"}
         key_id = (await client.get("/api/me", headers=headers)).json()["key"]["id"]
         await sign_in(client, arranged.email, arranged.password)
-        response = await client.post(f"/console/keys/{key_id}/revoke", data={"csrf_token": await console_csrf(client)})
+        response = await client.post(
+            f"/console/keys/{key_id}/revoke", data={"csrf_token": await console_csrf(client)}
+        )
         assert response.status_code == 303
         refused = await client.get("/api/me", headers=headers)
         assert refused.status_code == 401
@@ -107,8 +117,14 @@ class TestRevokeKey:
         mine = await create_clinic(runtime)
         theirs = await create_clinic(runtime)
         their_secret = await create_key(runtime, theirs.clinic, ApiKeyKind.native)
-        their_key_id = (await client.get("/api/me", headers={"Authorization": f"Bearer {their_secret}"})).json()["key"]["id"]
+        their_key_id = (
+            await client.get("/api/me", headers={"Authorization": f"Bearer {their_secret}"})
+        ).json()["key"]["id"]
         await sign_in(client, mine.email, mine.password)
-        response = await client.post(f"/console/keys/{their_key_id}/revoke", data={"csrf_token": await console_csrf(client)})
+        response = await client.post(
+            f"/console/keys/{their_key_id}/revoke", data={"csrf_token": await console_csrf(client)}
+        )
         assert response.status_code == 404
-        assert (await client.get("/api/me", headers={"Authorization": f"Bearer {their_secret}"})).status_code == 200
+        assert (
+            await client.get("/api/me", headers={"Authorization": f"Bearer {their_secret}"})
+        ).status_code == 200

@@ -8,7 +8,9 @@ from tests.web.console.pages import console_csrf, csrf_token, sign_in
 
 
 class TestSignIn:
-    async def test_signing_in_opens_the_console_of_the_users_clinic(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_signing_in_opens_the_console_of_the_users_clinic(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime, name="Harbor Medspa")
         response = await sign_in(client, arranged.email, arranged.password)
         assert response.status_code == 303
@@ -35,13 +37,20 @@ class TestSignIn:
         assert response.status_code == 303
         assert response.headers["location"] == "/login?next=/console/keys"
 
-    async def test_sign_in_only_redirects_to_local_paths(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_sign_in_only_redirects_to_local_paths(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         page = await client.get("/login?next=//evil.example/steal")
-        response = await client.post("/login", data={
-            "email": arranged.email, "password": arranged.password, "csrf_token": csrf_token(page.text),
-            "next": "//evil.example/steal",
-        })
+        response = await client.post(
+            "/login",
+            data={
+                "email": arranged.email,
+                "password": arranged.password,
+                "csrf_token": csrf_token(page.text),
+                "next": "//evil.example/steal",
+            },
+        )
         assert response.headers["location"] == "/console"
 
     async def test_signing_out_ends_the_session(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -56,14 +65,18 @@ class TestSignIn:
 
 
 class TestCsrf:
-    async def test_sign_in_without_the_forms_token_is_rejected(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_sign_in_without_the_forms_token_is_rejected(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         await client.get("/login")
         response = await client.post("/login", data={"email": arranged.email, "password": arranged.password})
         assert response.status_code == 403
         assert "clinicore_session" not in client.cookies
 
-    async def test_sign_in_with_a_forged_token_is_rejected(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_sign_in_with_a_forged_token_is_rejected(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         await client.get("/login")
         response = await client.post(
@@ -71,17 +84,23 @@ class TestCsrf:
         )
         assert response.status_code == 403
 
-    async def test_console_form_without_token_changes_nothing(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_console_form_without_token_changes_nothing(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         await sign_in(client, arranged.email, arranged.password)
         before = (await client.get("/console/keys")).text.count("data-key-id=")
         response = await client.post("/console/keys", data={"kind": "native", "name": "forged"})
         assert response.status_code == 403
-        response = await client.post("/console/keys", data={"kind": "native", "name": "forged", "csrf_token": "x"})
+        response = await client.post(
+            "/console/keys", data={"kind": "native", "name": "forged", "csrf_token": "x"}
+        )
         assert response.status_code == 403
         assert (await client.get("/console/keys")).text.count("data-key-id=") == before
 
-    async def test_sign_out_without_token_keeps_the_session(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_sign_out_without_token_keeps_the_session(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         await sign_in(client, arranged.email, arranged.password)
         assert (await client.post("/logout", data={})).status_code == 403
@@ -89,7 +108,9 @@ class TestCsrf:
 
 
 class TestLoginThrottling:
-    async def test_repeated_failures_are_throttled_then_released(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def test_repeated_failures_are_throttled_then_released(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
         arranged = await create_clinic(runtime)
         limit = runtime.settings.login_attempts_per_window
         for _ in range(limit):

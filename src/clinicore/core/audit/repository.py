@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicore.core.models import AuditEntry
 
 
-async def recent_for_clinic(session: AsyncSession, clinic_id: uuid.UUID, *, limit: int = 50) -> Sequence[AuditEntry]:
+async def recent_for_clinic(
+    session: AsyncSession, clinic_id: uuid.UUID, *, limit: int = 50
+) -> Sequence[AuditEntry]:
     result = await session.scalars(
         select(AuditEntry)
         .where(AuditEntry.clinic_id == clinic_id)

@@ -15,7 +15,9 @@ from clinicore.core.models.base import Base, UUIDPrimaryKey
 class AuditEntry(UUIDPrimaryKey, Base):
     __tablename__ = "audit_log"
 
-    clinic_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    clinic_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("clinics.id", ondelete="CASCADE"), index=True
+    )
     actor_type: Mapped[str] = mapped_column(String(16))  # user | api_key | cli | system
     actor_id: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))  # dotted: api_key.created, user.signed_in, ...

@@ -99,7 +99,9 @@ class ApiKey(UUIDPrimaryKey, Base):
     __tablename__ = "api_keys"
     __table_args__ = (Index("ix_api_keys_kind_prefix", "kind", "prefix"),)
 
-    clinic_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    clinic_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("clinics.id", ondelete="CASCADE"), index=True
+    )
     partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))

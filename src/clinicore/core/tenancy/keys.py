@@ -34,7 +34,9 @@ class KeyFormat:
 
 
 KEY_FORMATS: dict[ApiKeyKind, KeyFormat] = {
-    ApiKeyKind.qualifybase: KeyFormat("qbk_live_", 40, _BASE62, retrievable=False, label="QualifyBase API key"),
+    ApiKeyKind.qualifybase: KeyFormat(
+        "qbk_live_", 40, _BASE62, retrievable=False, label="QualifyBase API key"
+    ),
     ApiKeyKind.qualiphy: KeyFormat("", 40, _HEX, retrievable=True, label="Qualiphy api_key"),
     ApiKeyKind.intakeq_practice: KeyFormat("", 40, _HEX, retrievable=True, label="IntakeQ practice key"),
     ApiKeyKind.intakeq_partner: KeyFormat("", 48, _HEX, retrievable=False, label="IntakeQ partner key"),

@@ -24,7 +24,9 @@ async def get_clinic(session: AsyncSession, clinic_id: uuid.UUID) -> Clinic | No
     return await session.get(Clinic, clinic_id)
 
 
-async def get_clinic_by_name(session: AsyncSession, *, partner_id: uuid.UUID | None, name: str) -> Clinic | None:
+async def get_clinic_by_name(
+    session: AsyncSession, *, partner_id: uuid.UUID | None, name: str
+) -> Clinic | None:
     return await session.scalar(
         select(Clinic).where(Clinic.partner_id == partner_id, Clinic.name == name).limit(1)
     )
@@ -81,10 +83,18 @@ async def get_key(session: AsyncSession, *, clinic_id: uuid.UUID, key_id: uuid.U
 
 
 async def active_keys_of_kind(
-    session: AsyncSession, *, kind: str, clinic_id: uuid.UUID | None = None, partner_id: uuid.UUID | None = None
+    session: AsyncSession,
+    *,
+    kind: str,
+    clinic_id: uuid.UUID | None = None,
+    partner_id: uuid.UUID | None = None,
 ) -> Sequence[ApiKey]:
     query = select(ApiKey).where(ApiKey.kind == kind, ApiKey.revoked_at.is_(None))
-    query = query.where(ApiKey.clinic_id == clinic_id) if clinic_id else query.where(ApiKey.partner_id == partner_id)
+    query = (
+        query.where(ApiKey.clinic_id == clinic_id)
+        if clinic_id
+        else query.where(ApiKey.partner_id == partner_id)
+    )
     result = await session.scalars(query.order_by(ApiKey.created_at.desc()))
     return result.all()
 

@@ -16,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.audit import service as audit_service
 from clinicore.core.audit.service import Actor
-from clinicore.core.models import ApiKey, ApiKeyKind, Clinic, ClinicUser, ClinicUserRole, ConsoleSession, Partner
+from clinicore.core.models import (
+    ApiKey,
+    ApiKeyKind,
+    Clinic,
+    ClinicUser,
+    ClinicUserRole,
+    ConsoleSession,
+    Partner,
+)
 from clinicore.core.tenancy import repository
 from clinicore.core.tenancy.keys import KEY_FORMATS, SINGLE_ACTIVE_KINDS
 from clinicore.core.tenancy.schemas import AuthenticatedKey, CreatedKey, OpenedSession, SignedInUser
@@ -101,8 +109,13 @@ async def create_clinic(
     session.add(clinic)
     await session.flush()
     await audit_service.record(
-        session, clinic_id=clinic.id, actor=actor, action="clinic.created", target_type="clinic",
-        target_id=clinic.id, clock=clock,
+        session,
+        clinic_id=clinic.id,
+        actor=actor,
+        action="clinic.created",
+        target_type="clinic",
+        target_id=clinic.id,
+        clock=clock,
     )
     return clinic
 
@@ -141,13 +154,22 @@ async def create_user(
     if await repository.get_user_by_email(session, address) is not None:
         raise InvalidInput("email: a user with this email already exists", field="email")
     user = ClinicUser(
-        clinic_id=clinic_id, email=address, name=name.strip() or address, password_hash=hash_password(password),
-        role=role, created_at=clock.now(),
+        clinic_id=clinic_id,
+        email=address,
+        name=name.strip() or address,
+        password_hash=hash_password(password),
+        role=role,
+        created_at=clock.now(),
     )
     session.add(user)
     await session.flush()
     await audit_service.record(
-        session, clinic_id=clinic_id, actor=actor, action="user.created", target_type="user", target_id=user.id,
+        session,
+        clinic_id=clinic_id,
+        actor=actor,
+        action="user.created",
+        target_type="user",
+        target_id=user.id,
         clock=clock,
     )
     return user
@@ -160,8 +182,13 @@ async def set_user_password(
         raise InvalidInput(f"password: must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
     user.password_hash = hash_password(password)
     await audit_service.record(
-        session, clinic_id=user.clinic_id, actor=actor, action="user.password_set", target_type="user",
-        target_id=user.id, clock=clock,
+        session,
+        clinic_id=user.clinic_id,
+        actor=actor,
+        action="user.password_set",
+        target_type="user",
+        target_id=user.id,
+        clock=clock,
     )
 
 
@@ -189,8 +216,11 @@ async def sign_in(
     user.last_login_at = now
     token = secrets.token_urlsafe(32)
     console_session = ConsoleSession(
-        user_id=user.id, token_digest=sha256_hex(token), csrf_token=secrets.token_urlsafe(32),
-        created_at=now, expires_at=now + SESSION_LIFETIME,
+        user_id=user.id,
+        token_digest=sha256_hex(token),
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + SESSION_LIFETIME,
     )
     session.add(console_session)
     await session.flush()
@@ -216,7 +246,10 @@ async def signed_in_user(
 async def sign_out(session: AsyncSession, *, signed_in: SignedInUser, clock: Clock = system_clock) -> None:
     await repository.delete_console_session(session, signed_in.console_session.id)
     await audit_service.record(
-        session, clinic_id=signed_in.clinic.id, actor=Actor.user(signed_in.user.id), action="user.signed_out",
+        session,
+        clinic_id=signed_in.clinic.id,
+        actor=Actor.user(signed_in.user.id),
+        action="user.signed_out",
         clock=clock,
     )
 
@@ -255,15 +288,27 @@ async def create_key(
     prefix = key_format.lookup_prefix(raw)
     assert prefix is not None
     key = ApiKey(
-        clinic_id=clinic_id, partner_id=partner_id, kind=kind, name=name.strip() or key_format.label,
-        prefix=prefix, digest=sha256_hex(raw), encrypted_secret=box.encrypt(raw) if key_format.retrievable else None,
-        created_by_user_id=uuid.UUID(actor.id) if actor.type == "user" and actor.id else None, created_at=now,
+        clinic_id=clinic_id,
+        partner_id=partner_id,
+        kind=kind,
+        name=name.strip() or key_format.label,
+        prefix=prefix,
+        digest=sha256_hex(raw),
+        encrypted_secret=box.encrypt(raw) if key_format.retrievable else None,
+        created_by_user_id=uuid.UUID(actor.id) if actor.type == "user" and actor.id else None,
+        created_at=now,
     )
     session.add(key)
     await session.flush()
     await audit_service.record(
-        session, clinic_id=clinic_id, actor=actor, action="api_key.created", target_type="api_key",
-        target_id=key.id, details={"kind": str(kind), "prefix": prefix}, clock=clock,
+        session,
+        clinic_id=clinic_id,
+        actor=actor,
+        action="api_key.created",
+        target_type="api_key",
+        target_id=key.id,
+        details={"kind": str(kind), "prefix": prefix},
+        clock=clock,
     )
     return CreatedKey(key=key, secret=raw)
 
@@ -279,7 +324,9 @@ async def get_key(session: AsyncSession, *, clinic_id: uuid.UUID, key_id: uuid.U
     return key
 
 
-async def reveal_key(session: AsyncSession, *, box: SecretBox, clinic_id: uuid.UUID, kind: ApiKeyKind) -> str | None:
+async def reveal_key(
+    session: AsyncSession, *, box: SecretBox, clinic_id: uuid.UUID, kind: ApiKeyKind
+) -> str | None:
     """The current retrievable key of ``kind`` (Qualiphy, IntakeQ practice), or None when there is none."""
     if not KEY_FORMATS[kind].retrievable:
         raise InvalidInput(f"kind: {kind} keys are shown only once", field="kind")
@@ -301,8 +348,14 @@ async def revoke_key(
     if key.revoked_at is None:
         key.revoked_at = clock.now()
         await audit_service.record(
-            session, clinic_id=clinic_id, actor=actor, action="api_key.revoked", target_type="api_key",
-            target_id=key.id, details={"kind": key.kind, "prefix": key.prefix}, clock=clock,
+            session,
+            clinic_id=clinic_id,
+            actor=actor,
+            action="api_key.revoked",
+            target_type="api_key",
+            target_id=key.id,
+            details={"kind": key.kind, "prefix": key.prefix},
+            clock=clock,
         )
     return key
 
@@ -316,8 +369,11 @@ async def authenticate_key(
         raise Unauthorized("invalid API key")
     digest = sha256_hex(raw)
     match = next(
-        (key for key in await repository.keys_with_prefix(session, kind=kind, prefix=prefix)
-         if digests_match(key.digest, digest)),
+        (
+            key
+            for key in await repository.keys_with_prefix(session, kind=kind, prefix=prefix)
+            if digests_match(key.digest, digest)
+        ),
         None,
     )
     if match is None or match.revoked_at is not None:

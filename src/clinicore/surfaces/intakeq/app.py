@@ -1,4 +1,6 @@
-"""The IntakeQ-compatible surfaces: practice API at ``/intakeq/api/v1``, partner API at ``/intakeq/api/partner``.
+"""The IntakeQ-compatible surfaces.
+
+Practice API at ``/intakeq/api/v1``, partner API at ``/intakeq/api/partner``.
 
 IntakeQ is an ASP.NET service; errors take the ASP.NET Web API shape ``{"Message": "..."}``
 (docs/compat/intakeq.md). The endpoints arrive with the IntakeQ issues.
@@ -18,8 +20,12 @@ def render_error(status: int, _code: str, message: str) -> Response:
 
 
 def create_intakeq_practice_app(runtime: Runtime) -> FastAPI:
-    return create_surface_app(runtime, title="IntakeQ-compatible practice API", routers=[], render_error=render_error)
+    return create_surface_app(
+        runtime, title="IntakeQ-compatible practice API", routers=[], render_error=render_error
+    )
 
 
 def create_intakeq_partner_app(runtime: Runtime) -> FastAPI:
-    return create_surface_app(runtime, title="IntakeQ-compatible partner API", routers=[], render_error=render_error)
+    return create_surface_app(
+        runtime, title="IntakeQ-compatible partner API", routers=[], render_error=render_error
+    )

@@ -16,6 +16,9 @@ def render_error(status: int, code: str, message: str) -> Response:
 
 def create_native_app(runtime: Runtime) -> FastAPI:
     return create_surface_app(
-        runtime, title="Clinicore native API", routers=[router], render_error=render_error,
+        runtime,
+        title="Clinicore native API",
+        routers=[router],
+        render_error=render_error,
         description="Clinicore's own API. Authenticate with `Authorization: Bearer ck_…`.",
     )

@@ -20,7 +20,9 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def authenticated_native_key(request: Request, session: SessionDep, runtime: RuntimeDep) -> AuthenticatedKey:
+async def authenticated_native_key(
+    request: Request, session: SessionDep, runtime: RuntimeDep
+) -> AuthenticatedKey:
     authenticated = await tenancy_service.authenticate_key(
         session, kind=ApiKeyKind.native, raw=bearer_token(request), clock=runtime.clock
     )

@@ -8,15 +8,23 @@ from clinicore.surfaces.native.wire import ApiKeyCreated, ApiKeyPublic, ClinicPu
 
 def clinic_public(clinic: Clinic) -> ClinicPublic:
     return ClinicPublic(
-        id=clinic.id, name=clinic.name, time_zone=clinic.time_zone, number=clinic.number,
+        id=clinic.id,
+        name=clinic.name,
+        time_zone=clinic.time_zone,
+        number=clinic.number,
         practice_id=clinic.practice_id,
     )
 
 
 def api_key_public(key: ApiKey) -> ApiKeyPublic:
     return ApiKeyPublic(
-        id=key.id, kind=ApiKeyKind(key.kind), name=key.name, prefix=key.prefix, created_at=key.created_at,
-        last_used_at=key.last_used_at, revoked_at=key.revoked_at,
+        id=key.id,
+        kind=ApiKeyKind(key.kind),
+        name=key.name,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at,
     )
 
 

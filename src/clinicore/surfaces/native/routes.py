@@ -27,25 +27,40 @@ async def get_me(caller: NativeKey) -> Me:
 @router.get("/keys", response_model=list[ApiKeyPublic], summary="Every key of the clinic, without secrets")
 async def list_keys(caller: NativeKey, session: SessionDep) -> list[ApiKeyPublic]:
     assert caller.clinic is not None
-    return [api_key_public(key) for key in await tenancy_service.list_keys(session, clinic_id=caller.clinic.id)]
+    return [
+        api_key_public(key) for key in await tenancy_service.list_keys(session, clinic_id=caller.clinic.id)
+    ]
 
 
 @router.post("/keys", response_model=ApiKeyCreated, status_code=201, summary="Create (or rotate) a key")
-async def create_key(body: ApiKeyCreate, caller: NativeKey, session: SessionDep, runtime: RuntimeDep) -> ApiKeyCreated:
+async def create_key(
+    body: ApiKeyCreate, caller: NativeKey, session: SessionDep, runtime: RuntimeDep
+) -> ApiKeyCreated:
     assert caller.clinic is not None
     if body.kind is ApiKeyKind.intakeq_partner:
         raise InvalidInput("kind: partner keys belong to a partner, not a clinic", field="kind")
     created = await tenancy_service.create_key(
-        session, box=runtime.box, kind=body.kind, name=body.name, clinic_id=caller.clinic.id,
-        actor=Actor.api_key(caller.key.id), clock=runtime.clock,
+        session,
+        box=runtime.box,
+        kind=body.kind,
+        name=body.name,
+        clinic_id=caller.clinic.id,
+        actor=Actor.api_key(caller.key.id),
+        clock=runtime.clock,
     )
     return api_key_created(created.key, created.secret)
 
 
 @router.delete("/keys/{key_id}", response_model=ApiKeyPublic, summary="Revoke a key")
-async def revoke_key(key_id: uuid.UUID, caller: NativeKey, session: SessionDep, runtime: RuntimeDep) -> ApiKeyPublic:
+async def revoke_key(
+    key_id: uuid.UUID, caller: NativeKey, session: SessionDep, runtime: RuntimeDep
+) -> ApiKeyPublic:
     assert caller.clinic is not None
     key = await tenancy_service.revoke_key(
-        session, clinic_id=caller.clinic.id, key_id=key_id, actor=Actor.api_key(caller.key.id), clock=runtime.clock
+        session,
+        clinic_id=caller.clinic.id,
+        key_id=key_id,
+        actor=Actor.api_key(caller.key.id),
+        clock=runtime.clock,
     )
     return api_key_public(key)

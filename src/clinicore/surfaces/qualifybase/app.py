@@ -17,4 +17,6 @@ def render_error(status: int, code: str, message: str) -> Response:
 
 
 def create_qualifybase_app(runtime: Runtime) -> FastAPI:
-    return create_surface_app(runtime, title="QualifyBase-compatible API", routers=[], render_error=render_error)
+    return create_surface_app(
+        runtime, title="QualifyBase-compatible API", routers=[], render_error=render_error
+    )

@@ -69,8 +69,13 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 def _set_login_csrf_cookie(request: Request, response: Response, token: str) -> None:
     runtime: Runtime = request.app.state.runtime
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
-        secure=runtime.settings.secure_cookies, path="/login",
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=runtime.settings.secure_cookies,
+        path="/login",
     )
 
 
@@ -92,11 +97,16 @@ async def login(
         if not decision.allowed:
             minutes = max(1, -(-decision.reset_after // 60))
             return _login_failed(
-                request, f"Too many sign-in attempts. Try again in {minutes} minute(s).", next, status_code=429,
+                request,
+                f"Too many sign-in attempts. Try again in {minutes} minute(s).",
+                next,
+                status_code=429,
                 headers={"Retry-After": str(decision.reset_after)},
             )
     try:
-        _user, opened = await tenancy_service.sign_in(session, email=email, password=password, clock=runtime.clock)
+        _user, opened = await tenancy_service.sign_in(
+            session, email=email, password=password, clock=runtime.clock
+        )
     except Unauthorized:
         for rule, *key in throttles:
             await runtime.rate_limiter.hit(rule, *key)
@@ -105,8 +115,13 @@ async def login(
     await runtime.rate_limiter.clear(email_rule, *email_key)
     response = RedirectResponse(safe_next_path(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, opened.token, max_age=int(tenancy_service.SESSION_LIFETIME.total_seconds()),
-        httponly=True, samesite="lax", secure=runtime.settings.secure_cookies, path="/",
+        SESSION_COOKIE,
+        opened.token,
+        max_age=int(tenancy_service.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=runtime.settings.secure_cookies,
+        path="/",
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
@@ -117,7 +132,11 @@ def _login_failed(
 ) -> Response:
     token = new_login_csrf_token()
     response = render(
-        request, "login.html", status_code=status_code, csrf_token=token, next=safe_next_path(next_path),
+        request,
+        "login.html",
+        status_code=status_code,
+        csrf_token=token,
+        next=safe_next_path(next_path),
         error=message,
     )
     response.headers.update(headers or {})
@@ -126,7 +145,9 @@ def _login_failed(
 
 
 @router.post("/logout")
-async def logout(user: CurrentUser, session: SessionDep, runtime: RuntimeDep, csrf_token: FormField = "") -> Response:
+async def logout(
+    user: CurrentUser, session: SessionDep, runtime: RuntimeDep, csrf_token: FormField = ""
+) -> Response:
     check_csrf(user.console_session.csrf_token, csrf_token)
     await tenancy_service.sign_out(session, signed_in=user, clock=runtime.clock)
     response = RedirectResponse("/login", status_code=303)
@@ -156,13 +177,24 @@ async def _keys_page(
         for kind in ROTATABLE_KINDS
     }
     return render(
-        request, "keys.html", status_code=status_code, user=user, nav="keys", keys=keys, retrievable=retrievable,
-        formats=KEY_FORMATS, creatable=CREATABLE_KINDS, new_key=new_key, error=error,
+        request,
+        "keys.html",
+        status_code=status_code,
+        user=user,
+        nav="keys",
+        keys=keys,
+        retrievable=retrievable,
+        formats=KEY_FORMATS,
+        creatable=CREATABLE_KINDS,
+        new_key=new_key,
+        error=error,
     )
 
 
 @router.get("/console/keys")
-async def keys_page(request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep) -> Response:
+async def keys_page(
+    request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     return await _keys_page(request, user, session, runtime)
 
 
@@ -181,12 +213,21 @@ async def create_key(
         return await _keys_page(request, user, session, runtime, error="Choose a key kind.", status_code=400)
     try:
         created = await tenancy_service.create_key(
-            session, box=runtime.box, kind=ApiKeyKind(kind), name=name, clinic_id=user.clinic.id,
-            actor=Actor.user(user.user.id), clock=runtime.clock,
+            session,
+            box=runtime.box,
+            kind=ApiKeyKind(kind),
+            name=name,
+            clinic_id=user.clinic.id,
+            actor=Actor.user(user.user.id),
+            clock=runtime.clock,
         )
     except InvalidInput as exc:
         return await _keys_page(request, user, session, runtime, error=exc.message, status_code=400)
-    new_key = {"label": KEY_FORMATS[ApiKeyKind(kind)].label, "name": created.key.name, "secret": created.secret}
+    new_key = {
+        "label": KEY_FORMATS[ApiKeyKind(kind)].label,
+        "name": created.key.name,
+        "secret": created.secret,
+    }
     # The page that shows a new key is a POST response, never a redirect: the key stays out of URLs.
     return await _keys_page(request, user, session, runtime, new_key=new_key, status_code=201)
 
