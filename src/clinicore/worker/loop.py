@@ -8,6 +8,7 @@ the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -78,10 +79,8 @@ class Worker:
             done = await self.run_once()
             if done:
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._stopping.wait(), timeout=self.runtime.settings.worker_poll_seconds
                 )
-            except TimeoutError:
-                pass
         log.info("worker stopped")
