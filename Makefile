@@ -64,7 +64,9 @@ test-logs: install-test
 test: lint typecheck test-sqlite test-postgres test-logs
 
 bench: install-test
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get install -y -qq wrk >/dev/null; } || echo "wrk is missing: the bench falls back to its Python load generator"
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(ARTIFACTS) build *.egg-info src/*.egg-info
