@@ -1,0 +1,1 @@
+"""Scheduling: working hours, availability and booking rules (``availability`` is the pure part)."""
