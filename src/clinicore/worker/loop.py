@@ -1,4 +1,5 @@
-"""The worker loop: runs each registered job when it is due, each run in its own transaction.
+"""The worker loop: runs each registered job when it is due, each run in its own transaction
+(a standalone job opens its own).
 
 ``clinicore serve`` runs it embedded; ``clinicore worker`` runs it alone (any number of them on
 PostgreSQL). Jobs must be safe to run in several processes at once: they claim their work from
@@ -19,10 +20,13 @@ from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.clock import Clock
 from clinicore.kit.observability import get_logger
 from clinicore.runtime import Runtime
+from clinicore.worker.emails import send_queued_emails
+from clinicore.worker.webhooks import deliver_due_webhooks, fan_out_pending_events
 
 log = get_logger("clinicore.worker")
 
 JobRun = Callable[[AsyncSession, Runtime], Awaitable[int]]
+StandaloneJobRun = Callable[[Runtime], Awaitable[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +36,30 @@ class PeriodicJob:
     run: JobRun  # returns how many things it did; a positive count runs it again at once
 
 
+@dataclass(frozen=True, slots=True)
+class StandaloneJob:
+    """A job that opens its own transactions: one that calls out over the network must choose
+    what it holds open while it waits (see worker/webhooks.py)."""
+
+    name: str
+    interval_seconds: float  # 0: on every pass of the loop
+    run: StandaloneJobRun
+
+
 async def _purge_expired_sessions(session: AsyncSession, runtime: Runtime) -> int:
     return await tenancy_service.purge_expired_sessions(session, clock=runtime.clock)
 
 
-DEFAULT_JOBS: tuple[PeriodicJob, ...] = (PeriodicJob("console_session.purge", 600, _purge_expired_sessions),)
+DEFAULT_JOBS: tuple[PeriodicJob | StandaloneJob, ...] = (
+    PeriodicJob("console_session.purge", 600, _purge_expired_sessions),
+    PeriodicJob("webhook_event.fan_out", 0, fan_out_pending_events),
+    StandaloneJob("webhook_delivery.send", 0, deliver_due_webhooks),
+    StandaloneJob("email.send", 5, send_queued_emails),
+)
 
 
 class Worker:
-    def __init__(self, runtime: Runtime, jobs: Sequence[PeriodicJob] = DEFAULT_JOBS) -> None:
+    def __init__(self, runtime: Runtime, jobs: Sequence[PeriodicJob | StandaloneJob] = DEFAULT_JOBS) -> None:
         self.runtime = runtime
         self.jobs = list(jobs)
         self._next_run = {job.name: 0.0 for job in self.jobs}
@@ -60,8 +79,11 @@ class Worker:
             if time.monotonic() < self._next_run[job.name]:
                 continue
             try:
-                async with self.runtime.sessions() as session, session.begin():
-                    count = await job.run(session, self.runtime)
+                if isinstance(job, StandaloneJob):
+                    count = await job.run(self.runtime)
+                else:
+                    async with self.runtime.sessions() as session, session.begin():
+                        count = await job.run(session, self.runtime)
             except Exception as exc:
                 log.error("job failed", job=job.name, error=type(exc).__name__)
                 self._next_run[job.name] = time.monotonic() + self.runtime.settings.worker_poll_seconds

@@ -1,0 +1,428 @@
+"""``python -m bench.events``: events committed -> webhooks delivered to a local receiver.
+
+Real parts only: the database (SQLite file or a fresh PostgreSQL database), ``clinicore worker``
+subprocesses, and a receiver (uvicorn) in its own process. The bench process commits the events and
+reads, from the receiver, when each one arrived (both sides read the same system-wide monotonic clock).
+
+Three figures:
+
+1. **burst**: N events committed as fast as possible; delivery throughput = deliveries / (last arrival
+   - first commit). Latencies here are mostly queueing and are printed for completeness only.
+2. **paced**: events committed at half the burst throughput; commit -> delivered p50 and p99 at that
+   load, the latency a receiver sees in normal operation (poll interval included).
+3. **receiver**: the receiver's own accept rate, measured in the same run with wrk (or the Python
+   generator) posting a webhook-sized body, and the delivery throughput as a ratio of it. Deliveries to
+   one endpoint go one at a time (their order), so the receiver is measured with as many connections as
+   the engine can use against it (one per endpoint, up to the 8 lanes) and with 8.
+
+Not a test; never collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import multiprocessing
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.harness import (
+    DEFAULT_POSTGRES_URL,
+    BenchError,
+    Route,
+    choose_load_generator,
+    clinicore_executable,
+    free_loopback_port,
+    fresh_postgres_database,
+)
+
+RECEIVER_START_SECONDS = 30.0
+DRAIN_TIMEOUT_SECONDS = 600.0
+ACCEPT_RATE_SECONDS = 3.0
+ACCEPT_RATE_CONNECTIONS = 8  # the worker's delivery lanes
+
+
+# --- the receiver (its own process) ----------------------------------------------------------------
+
+
+def receiver_app() -> Any:
+    """Accepts every POST with 204 and remembers (path, webhook-id, arrival time);
+    GET /__received?after=N lists what arrived after the first N."""
+    received: list[tuple[str, str, float]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            if not message.get("more_body"):
+                break
+        if scope["method"] == "GET" and scope["path"] == "/__received":
+            after = int(
+                dict(pair.split("=") for pair in scope["query_string"].decode().split("&") if pair).get(
+                    "after", 0
+                )
+            )
+            body = json.dumps(received[after:]).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        if scope["path"] != "/accept":  # /accept is the accept-rate probe: answered, not recorded
+            webhook_id = next((v.decode() for k, v in scope["headers"] if k == b"webhook-id"), "")
+            received.append((scope["path"], webhook_id, time.monotonic()))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def serve_receiver(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        receiver_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+    )
+
+
+@contextlib.contextmanager
+def running_receiver() -> Iterator[str]:
+    port = free_loopback_port()
+    process = multiprocessing.get_context("spawn").Process(target=serve_receiver, args=(port,), daemon=True)
+    process.start()
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + RECEIVER_START_SECONDS
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base_url}/__received", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline or not process.is_alive():
+                raise BenchError("the receiver did not start")
+            time.sleep(0.05)
+        yield base_url
+    finally:
+        process.terminate()
+        process.join(10)
+
+
+class ArrivalLog:
+    """What the receiver has seen so far, fetched incrementally."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.arrivals: list[tuple[str, str, float]] = []
+
+    async def refresh(self, client: httpx.AsyncClient) -> int:
+        answer = await client.get(f"{self.base_url}/__received", params={"after": len(self.arrivals)})
+        self.arrivals.extend(tuple(item) for item in answer.json())  # type: ignore[misc]
+        return len(self.arrivals)
+
+    async def wait_for(self, client: httpx.AsyncClient, count: int) -> None:
+        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+        while await self.refresh(client) < count:
+            if time.monotonic() > deadline:
+                raise BenchError(f"only {len(self.arrivals)} of {count} deliveries arrived")
+            await asyncio.sleep(0.05)
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Options:
+    events: int
+    paced_seconds: float
+    endpoints: int
+    workers: int
+    per_transaction: int
+    poll_seconds: float
+    database: str
+    postgres_url: str
+
+
+@dataclass(frozen=True)
+class Phase:
+    deliveries: int
+    seconds: float  # first commit -> last arrival
+    committing_seconds: float  # first commit -> last commit
+    latencies_ms: list[float]  # sorted
+
+    @property
+    def per_second(self) -> float:
+        return self.deliveries / self.seconds if self.seconds > 0 else 0.0
+
+    def percentile(self, percent: float) -> float:
+        if not self.latencies_ms:
+            return 0.0
+        return self.latencies_ms[
+            max(1, min(len(self.latencies_ms), math.ceil(percent / 100 * len(self.latencies_ms)))) - 1
+        ]
+
+
+def worker_environment(
+    data_dir: Path, database_url: str, secret_key: str, poll_seconds: float
+) -> dict[str, str]:
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("CLINICORE_")}
+    return environment | {
+        "CLINICORE_DATA_DIR": str(data_dir),
+        "CLINICORE_DATABASE_URL": database_url,
+        "CLINICORE_SECRET_KEY": secret_key,
+        "CLINICORE_WORKER_POLL_SECONDS": str(poll_seconds),
+        "CLINICORE_ALLOW_PRIVATE_WEBHOOKS": "true",
+        "CLINICORE_LOG_LEVEL": "WARNING",
+    }
+
+
+@contextlib.contextmanager
+def running_workers(count: int, environment: dict[str, str], log_dir: Path) -> Iterator[None]:
+    clinicore = clinicore_executable()
+    processes = []
+    logs = []
+    try:
+        for index in range(count):
+            log = (log_dir / f"worker-{index}.log").open("wb")
+            logs.append(log)
+            processes.append(
+                subprocess.Popen(
+                    [str(clinicore), "worker"], env=environment, stdout=log, stderr=subprocess.STDOUT
+                )
+            )
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
+
+
+async def emit(
+    runtime: Any, clinic_id: Any, count: int, *, per_transaction: int, pace: float | None
+) -> dict[str, float]:
+    """Commit ``count`` events; return each event id with its commit time (after COMMIT returned)."""
+    from clinicore.core.events import service as events_service
+
+    committed: dict[str, float] = {}
+    started = time.monotonic()
+    while len(committed) < count:
+        size = min(per_transaction, count - len(committed))
+        async with runtime.sessions() as session, session.begin():
+            batch = [
+                await events_service.emit(
+                    session,
+                    clinic_id=clinic_id,
+                    type="appointment.updated",
+                    aggregate_type="appointment",
+                    aggregate_id=f"bench-{len(committed) + index}",
+                    payload={
+                        "appointment": {
+                            "id": len(committed) + index,
+                            "status": "confirmed",
+                            "notes": "x" * 200,
+                        }
+                    },
+                )
+                for index in range(size)
+            ]
+        now = time.monotonic()
+        committed.update((event.id, now) for event in batch)
+        if pace:
+            ahead = started + len(committed) / pace - time.monotonic()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+    return committed
+
+
+def phase_result(committed: dict[str, float], arrivals: Sequence[tuple[str, str, float]]) -> Phase:
+    relevant = [(webhook_id, at) for _, webhook_id, at in arrivals if webhook_id in committed]
+    first_arrival: dict[str, float] = {}
+    for webhook_id, at in relevant:
+        first_arrival.setdefault(webhook_id, at)
+    latencies = sorted((at - committed[webhook_id]) * 1000 for webhook_id, at in relevant)
+    seconds = max(at for _, at in relevant) - min(committed.values())
+    committing = max(committed.values()) - min(committed.values())
+    return Phase(
+        deliveries=len(relevant), seconds=seconds, committing_seconds=committing, latencies_ms=latencies
+    )
+
+
+async def run(options: Options, database_url: str, data_dir: Path, receiver_url: str) -> tuple[Phase, Phase]:
+    from clinicore.config import load_settings
+    from clinicore.core.events import service as events_service
+    from clinicore.core.models import WebhookFormat
+    from clinicore.core.tenancy import service as tenancy_service
+    from clinicore.runtime import Runtime
+
+    settings = load_settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=secrets.token_urlsafe(40),
+        allow_private_webhooks=True,
+    )
+    runtime = Runtime.from_settings(settings)
+    log = ArrivalLog(receiver_url)
+    try:
+        async with runtime.sessions() as session, session.begin():
+            clinic = await tenancy_service.create_clinic(session, name="Bench Clinic", time_zone="UTC")
+            for index in range(options.endpoints):
+                await events_service.create_endpoint(
+                    session,
+                    box=runtime.box,
+                    clinic_id=clinic.id,
+                    format=WebhookFormat.native,
+                    url=f"{receiver_url}/endpoint-{index}",
+                    allow_private_targets=True,
+                )
+        environment = worker_environment(data_dir, database_url, settings.secret_key, options.poll_seconds)
+        async with httpx.AsyncClient(timeout=10) as client:
+            with running_workers(options.workers, environment, data_dir):
+                # Warm-up: the workers are up and delivering before anything is measured.
+                await emit(runtime, clinic.id, 1, per_transaction=1, pace=None)
+                await log.wait_for(client, options.endpoints)
+                burst_committed = await emit(
+                    runtime, clinic.id, options.events, per_transaction=options.per_transaction, pace=None
+                )
+                await log.wait_for(client, options.endpoints * (1 + options.events))
+                burst = phase_result(burst_committed, log.arrivals)
+                pace = max(1.0, burst.per_second / options.endpoints / 2)
+                paced_count = max(20, round(pace * options.paced_seconds))
+                before = len(log.arrivals)
+                paced_committed = await emit(runtime, clinic.id, paced_count, per_transaction=1, pace=pace)
+                await log.wait_for(client, before + options.endpoints * paced_count)
+                paced = phase_result(paced_committed, log.arrivals)
+        return burst, paced
+    finally:
+        await runtime.close()
+
+
+def receiver_accept_rate(receiver_url: str, body_size: int, *, connections: int) -> tuple[float, str]:
+    generator, _note = choose_load_generator("auto", threads=1)
+    route = Route(
+        "/accept",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        body="x" * body_size,
+        expected_statuses=frozenset({204}),
+    )
+    measurement = generator.drive(receiver_url, route, connections=connections, seconds=ACCEPT_RATE_SECONDS)
+    return measurement.per_second, generator.description
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.events", description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=2000, help="events in the burst (default 2000)")
+    parser.add_argument(
+        "--paced-seconds", type=float, default=10.0, help="length of the paced phase (default 10)"
+    )
+    parser.add_argument(
+        "--endpoints", type=int, default=1, help="endpoints, each receiving every event (default 1)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="clinicore worker processes (default 1)")
+    parser.add_argument(
+        "--per-transaction", type=int, default=10, help="events per committed transaction (default 10)"
+    )
+    parser.add_argument(
+        "--poll", type=float, default=0.05, help="CLINICORE_WORKER_POLL_SECONDS (default 0.05)"
+    )
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    arguments = parser.parse_args(argv)
+    options = Options(
+        events=arguments.events,
+        paced_seconds=arguments.paced_seconds,
+        endpoints=arguments.endpoints,
+        workers=arguments.workers,
+        per_transaction=arguments.per_transaction,
+        poll_seconds=arguments.poll,
+        database=arguments.database,
+        postgres_url=arguments.postgres_url,
+    )
+    if options.database == "sqlite" and options.workers > 1:
+        print(
+            "note: SQLite runs one worker (the embedded one); several workers are a PostgreSQL set-up",
+            file=sys.stderr,
+        )
+
+    from clinicore.migrations import upgrade_database
+
+    try:
+        with contextlib.ExitStack() as stack:
+            data_dir = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="clinicore-bench-events-"))
+            )
+            if options.database == "postgres":
+                server_url = stack.enter_context(fresh_postgres_database(options.postgres_url))
+                database_url = server_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+            else:
+                database_url = f"sqlite+aiosqlite:///{data_dir / 'clinicore.db'}"
+            upgrade_database(database_url)
+            receiver_url = stack.enter_context(running_receiver())
+            burst, paced = asyncio.run(run(options, database_url, data_dir, receiver_url))
+            # The engine sends to one endpoint one request at a time (its order), to several endpoints side
+            # by side: the receiver is measured at that concurrency and at the lanes' full width.
+            matched = min(options.endpoints, ACCEPT_RATE_CONNECTIONS)
+            matched_rate, generator = receiver_accept_rate(receiver_url, body_size=330, connections=matched)
+            full_rate, _ = receiver_accept_rate(
+                receiver_url, body_size=330, connections=ACCEPT_RATE_CONNECTIONS
+            )
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+
+    label = "PostgreSQL" if options.database == "postgres" else "SQLite"
+    workers = f"{options.workers} worker{'s' if options.workers > 1 else ''}"
+    endpoints = f"{options.endpoints} endpoint{'s' if options.endpoints > 1 else ''}"
+    print(f"== webhook delivery, {label}, {workers}, {endpoints}, poll {options.poll_seconds:g} s")
+    print(
+        f"burst    {options.events} events in transactions of {options.per_transaction}: "
+        f"{burst.deliveries} deliveries "
+        f"in {burst.seconds:.2f} s (all committed after {burst.committing_seconds:.2f} s) = "
+        f"{burst.per_second:.0f} deliveries/s "
+        f"(commit -> delivered p50 {burst.percentile(50):.0f} ms, p99 {burst.percentile(99):.0f} ms, "
+        "mostly queueing)"
+    )
+    pace = paced.deliveries / options.endpoints / max(paced.seconds, 1e-9)
+    print(
+        f"paced    ~{pace:.0f} events/s for {paced.seconds:.1f} s: commit -> delivered "
+        f"p50 {paced.percentile(50):.0f} ms, p99 {paced.percentile(99):.0f} ms"
+    )
+    print(
+        f"receiver accepts {matched_rate:.0f} requests/s on its own with {matched} connection"
+        f"{'s' if matched > 1 else ''} (as many as the engine uses here), {full_rate:.0f} with "
+        f"{ACCEPT_RATE_CONNECTIONS} ({generator}, same run)"
+    )
+    print(
+        f"ratio    delivery throughput / receiver accept rate = {burst.per_second / matched_rate:.3f} "
+        f"(at the same concurrency), {burst.per_second / full_rate:.3f} "
+        f"(at {ACCEPT_RATE_CONNECTIONS} connections)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

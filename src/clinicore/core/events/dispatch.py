@@ -1,0 +1,386 @@
+"""The worker's side of webhooks: fan-out, claims, and the HTTP rules applied to each attempt.
+
+The worker fans events out into one delivery per (event, endpoint), claims runs of deliveries that are
+first in line at their endpoint (``claim_runs``), sends them, and reports the attempts to
+``record_attempts``, which applies the rules: 2xx delivered, 410 disables the endpoint, the
+``abort-message`` answer stops the message, anything else retries on the schedule in ``retries.py``; an
+endpoint failing for 5 days is disabled and the clinic's admins are emailed. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.audit import service as audit_service
+from clinicore.core.events import repository
+from clinicore.core.events import service as events_service
+from clinicore.core.events.renderers import registered_formats, renderer_for, signer_for
+from clinicore.core.events.retries import (
+    RETRY_AFTER_STATUSES,
+    counted_trying_time,
+    next_retry_delay,
+    parse_retry_after,
+    should_disable,
+)
+from clinicore.core.events.schemas import AttemptResult, Lease, WebhookRequest
+from clinicore.core.models import (
+    Event,
+    WebhookAttempt,
+    WebhookAttemptOutcome,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+)
+from clinicore.core.notify import service as notify_service
+from clinicore.core.tenancy import repository as tenancy_repository
+from clinicore.kit.clock import Clock, system_clock
+from clinicore.kit.crypto import SecretBox
+from clinicore.kit.signing import webhook_headers
+
+FAN_OUT_BATCH = 200
+LEASE_CANDIDATES = 20
+RUN_LENGTH = 20  # deliveries of one endpoint claimed, sent in order and recorded together
+GONE_REASON = "the receiver answered 410 Gone"
+FAILING_REASON = "every delivery failed for 5 days"
+
+
+async def fan_out(
+    session: AsyncSession,
+    *,
+    clock: Clock = system_clock,
+    limit: int = FAN_OUT_BATCH,
+    clinic_id: uuid.UUID | None = None,
+) -> int:
+    """Turn the oldest events not yet fanned out into one delivery per receiving endpoint."""
+    if not await repository.take_fan_out_turn(session):
+        return 0
+    events = await repository.events_to_fan_out(session, limit=limit, clinic_id=clinic_id)
+    if not events:
+        return 0
+    endpoints_by_clinic: dict[uuid.UUID, list[WebhookEndpoint]] = defaultdict(list)
+    for endpoint in await repository.endpoints_for_fan_out(session, events):
+        endpoints_by_clinic[endpoint.clinic_id].append(endpoint)
+    now = clock.now()
+    for event in events:
+        for endpoint in endpoints_by_clinic[event.clinic_id]:
+            if events_service.endpoint_receives(endpoint, event):
+                session.add(
+                    WebhookDelivery(
+                        clinic_id=event.clinic_id,
+                        endpoint_id=endpoint.id,
+                        event_sequence=event.sequence,
+                        status=WebhookDeliveryStatus.pending,
+                        attempt_count=0,
+                        retry_step=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        event.fanned_out_at = now
+    await session.flush()
+    return len(events)
+
+
+async def claim_runs(
+    session: AsyncSession,
+    *,
+    box: SecretBox,
+    clock: Clock,
+    lease: Lease | None,
+    max_runs: int = 1,
+    clinic_id: uuid.UUID | None = None,
+    run_length: int = RUN_LENGTH,
+) -> list[list[WebhookRequest]]:
+    """Claim up to ``max_runs`` runs, each at a different endpoint: the due delivery first in line
+    there and up to ``run_length - 1`` deliveries queued right behind it, rendered and signed. The
+    caller sends a run in order and stops at the first that is not delivered; whatever it did not send
+    stays queued, in place.
+
+    Without a lease (PostgreSQL) the runs stay row-locked until the caller's transaction ends, so the
+    caller sends and records them in that same transaction. With a lease (SQLite) the claim is committed
+    at once and the attempts are recorded (and the unsent released) in a later transaction.
+    """
+    formats = registered_formats()
+    if not formats:
+        return []
+    now = clock.now()
+    candidates = await repository.due_delivery_heads(
+        session,
+        now=now,
+        formats=formats,
+        limit=max_runs if lease is None else max_runs + LEASE_CANDIDATES,
+        lock=lease is None,
+        clinic_id=clinic_id,
+    )
+    runs: list[list[WebhookRequest]] = []
+    for head, event, endpoint in candidates:
+        if len(runs) == max_runs:
+            break
+        if lease is not None and _leased_by_a_live_worker(head, now, lease):
+            continue
+        run = [(head, event)]
+        for follower, follower_event in await repository.queued_behind(
+            session, delivery=head, limit=run_length - 1, lock=lease is None
+        ):
+            if follower.next_attempt_at > now or (
+                lease is not None and _leased_by_a_live_worker(follower, now, lease)
+            ):
+                break
+            run.append((follower, follower_event))
+        if lease is not None:
+            for delivery, _ in run:
+                delivery.claimed_by = lease.holder
+                delivery.claimed_until = now + lease.duration
+        secrets = events_service.signing_secrets(box, endpoint, now)
+        runs.append(
+            [
+                _signed_request(item, item_event, endpoint, secrets=secrets, now=now)
+                for item, item_event in run
+            ]
+        )
+    return runs
+
+
+async def release_unsent(
+    session: AsyncSession, *, requests: Sequence[WebhookRequest], lease_holder: str
+) -> None:
+    """Give back the leases of claimed deliveries that were not sent, so they go out next time."""
+    deliveries = await repository.get_deliveries(session, [request.delivery_id for request in requests])
+    for delivery in deliveries.values():
+        if delivery.claimed_by == lease_holder:
+            delivery.claimed_by = None
+            delivery.claimed_until = None
+
+
+def _leased_by_a_live_worker(delivery: WebhookDelivery, now: datetime, lease: Lease) -> bool:
+    if delivery.claimed_until is None or delivery.claimed_by is None or delivery.claimed_until <= now:
+        return False
+    return lease.holder_is_alive(delivery.claimed_by)
+
+
+def delivery_headers(event: Event) -> dict[str, str]:
+    """Headers every format carries besides the Standard Webhooks ones."""
+    return {
+        "clinicore-event-type": event.type,
+        "clinicore-aggregate-type": event.aggregate_type,
+        "clinicore-aggregate-id": event.aggregate_id,
+        "clinicore-aggregate-version": str(event.aggregate_version),
+    }
+
+
+def _signed_request(
+    delivery: WebhookDelivery,
+    event: Event,
+    endpoint: WebhookEndpoint,
+    *,
+    secrets: Sequence[str],
+    now: datetime,
+) -> WebhookRequest:
+    request = WebhookRequest(
+        delivery_id=delivery.id,
+        endpoint_id=endpoint.id,
+        clinic_id=endpoint.clinic_id,
+        event_id=event.id,
+        url=endpoint.url,
+        body=b"",
+        headers={},
+        attempted_at=now,
+    )
+    renderer = renderer_for(endpoint.format)
+    signer = signer_for(endpoint.format)
+    timestamp = int(now.timestamp())
+    try:
+        if renderer is None:
+            raise LookupError(endpoint.format)
+        rendered = renderer(event, endpoint)
+        vendor_signature = (
+            signer(delivery.id, secrets, timestamp, rendered.body) if signer is not None else {}
+        )
+    except Exception as exc:  # a renderer bug becomes a logged, retried attempt instead of a stuck line
+        return replace(request, failure=f"cannot render {endpoint.format}: {type(exc).__name__}")
+    signature = webhook_headers(secrets, msg_id=event.id, timestamp=timestamp, body=rendered.body)
+    headers = {**rendered.headers, **vendor_signature, **delivery_headers(event), **signature}
+    return replace(request, body=rendered.body, headers=headers)
+
+
+async def record_attempts(
+    session: AsyncSession,
+    *,
+    sent: Sequence[tuple[WebhookRequest, AttemptResult]],
+    lease_holder: str | None,
+    console_url: str,
+    clock: Clock = system_clock,
+    rng: random.Random | None = None,
+) -> list[WebhookAttempt]:
+    """Log each attempt and apply the HTTP rules to its delivery and endpoint, in the order sent.
+
+    When a lease was lost meanwhile (a replay reset the delivery, or the lease ran out and another
+    worker took it over) the attempt is logged but the delivery is left to its new owner. A delivery
+    whose endpoint was deleted while we were sending is gone, and so is its attempt."""
+    deliveries = await repository.get_deliveries(session, [request.delivery_id for request, _ in sent])
+    endpoints = await repository.get_endpoints_by_id(
+        session, {delivery.endpoint_id for delivery in deliveries.values()}
+    )
+    attempts = []
+    for request, result in sent:
+        delivery = deliveries.get(request.delivery_id)
+        if delivery is None:
+            continue
+        delivery.attempt_count += 1
+        attempt = WebhookAttempt(
+            clinic_id=delivery.clinic_id,
+            delivery_id=delivery.id,
+            endpoint_id=delivery.endpoint_id,
+            event_sequence=delivery.event_sequence,
+            attempt_number=delivery.attempt_count,
+            attempted_at=request.attempted_at,
+            url=request.url,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            response_excerpt=result.response_excerpt,
+            error=result.error,
+            outcome=_classify(result),
+        )
+        still_ours = lease_holder is None or delivery.claimed_by == lease_holder
+        if still_ours and delivery.status == WebhookDeliveryStatus.pending:
+            attempt.outcome = await _apply_rules(
+                session,
+                delivery=delivery,
+                endpoint=endpoints[delivery.endpoint_id],
+                result=result,
+                attempted_at=request.attempted_at,
+                console_url=console_url,
+                clock=clock,
+                rng=rng,
+            )
+        session.add(attempt)
+        attempts.append(attempt)
+    await session.flush()
+    return attempts
+
+
+def _classify(result: AttemptResult) -> WebhookAttemptOutcome:
+    code = result.status_code
+    if result.delivered:
+        return WebhookAttemptOutcome.delivered
+    if code is not None and result.abort_requested:
+        return WebhookAttemptOutcome.aborted
+    if code == 410:
+        return WebhookAttemptOutcome.endpoint_disabled
+    return WebhookAttemptOutcome.retrying
+
+
+async def _apply_rules(
+    session: AsyncSession,
+    *,
+    delivery: WebhookDelivery,
+    endpoint: WebhookEndpoint,
+    result: AttemptResult,
+    attempted_at: datetime,
+    console_url: str,
+    clock: Clock,
+    rng: random.Random | None,
+) -> WebhookAttemptOutcome:
+    now = clock.now()
+    delivery.last_attempt_at = attempted_at
+    delivery.last_status_code = result.status_code
+    delivery.last_error = result.error
+    delivery.claimed_by = None
+    delivery.claimed_until = None
+    outcome = _classify(result)
+    if outcome is WebhookAttemptOutcome.delivered:
+        delivery.status = WebhookDeliveryStatus.delivered
+        delivery.delivered_at = now
+        events_service.end_failing_streak(endpoint)
+        return outcome
+    if outcome is WebhookAttemptOutcome.aborted:
+        delivery.status = WebhookDeliveryStatus.aborted
+        events_service.end_failing_streak(endpoint)  # the receiver is up and answering on purpose
+        return outcome
+    if outcome is WebhookAttemptOutcome.endpoint_disabled:
+        # The delivery keeps its place in line and goes out first if the endpoint is enabled again.
+        await _disable_automatically(session, endpoint, GONE_REASON, console_url=console_url, clock=clock)
+        return outcome
+    delivery.retry_step += 1
+    retry_after = (
+        parse_retry_after(result.retry_after, now=now) if result.status_code in RETRY_AFTER_STATUSES else None
+    )
+    delay = next_retry_delay(delivery.retry_step, retry_after=retry_after, rng=rng)
+    if delay is None:
+        delivery.status = WebhookDeliveryStatus.failed
+        outcome = WebhookAttemptOutcome.failed
+    else:
+        delivery.next_attempt_at = now + delay
+    if _note_failure(endpoint, now):
+        await _disable_automatically(session, endpoint, FAILING_REASON, console_url=console_url, clock=clock)
+    return outcome
+
+
+def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> bool:
+    """Extend the endpoint's failing streak; True when the 5-day rule says to disable it."""
+    if endpoint.failing_since is None:
+        endpoint.failing_since = now
+        endpoint.failing_attempt_seconds = 0
+    else:
+        endpoint.failing_attempt_seconds += int(
+            counted_trying_time(endpoint.last_failure_at, now).total_seconds()
+        )
+    endpoint.last_failure_at = now
+    return endpoint.enabled and should_disable(
+        failing_since=endpoint.failing_since,
+        time_spent_trying=timedelta(seconds=endpoint.failing_attempt_seconds),
+        now=now,
+    )
+
+
+async def _disable_automatically(
+    session: AsyncSession, endpoint: WebhookEndpoint, reason: str, *, console_url: str, clock: Clock
+) -> None:
+    if not endpoint.enabled:
+        return
+    events_service.mark_disabled(endpoint, reason, clock.now())
+    await events_service.audit_endpoint(
+        session, endpoint, audit_service.SYSTEM, "webhook_endpoint.disabled", clock, reason=reason
+    )
+    await _email_admins_endpoint_disabled(session, endpoint, console_url=console_url, clock=clock)
+
+
+def url_origin(url: str) -> str:
+    """scheme://host[:port] only: a path or query may hold the receiver's own token."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+async def _email_admins_endpoint_disabled(
+    session: AsyncSession, endpoint: WebhookEndpoint, *, console_url: str, clock: Clock
+) -> None:
+    clinic = await tenancy_repository.get_clinic(session, endpoint.clinic_id)
+    clinic_name = clinic.brand_name or clinic.name if clinic else "your clinic"
+    origin = url_origin(endpoint.url)
+    since = events_service.backlog_since(endpoint)
+    since_text = f"{since:%Y-%m-%d %H:%M} UTC" if since else "the moment it was disabled"
+    for admin in await tenancy_repository.list_admins(session, endpoint.clinic_id):
+        body = (
+            f"Hello {admin.name},\n\n"
+            f"Clinicore has stopped sending webhooks for {clinic_name} to {origin}: "
+            f"{endpoint.disabled_reason}.\n\n"
+            "No event is lost. Once the receiver works again, enable the endpoint in the console and replay "
+            f"the backlog since {since_text}:\n{console_url}/console/webhooks/{endpoint.id}\n\n"
+            "-- Clinicore\n"
+        )
+        await notify_service.queue_email(
+            session,
+            clinic_id=endpoint.clinic_id,
+            to_address=admin.email,
+            subject=f"Webhook endpoint disabled: {origin}",
+            body=body,
+            clock=clock,
+        )

@@ -1,0 +1,357 @@
+"""All queries of the events domain: the outbox, endpoints, deliveries and attempts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.events.schemas import AttemptFilter, AttemptQuery
+from clinicore.core.models import (
+    Event,
+    EventAggregate,
+    WebhookAttempt,
+    WebhookAttemptOutcome,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+)
+
+# Any constant will do: it names the PostgreSQL advisory lock that lets one fan-out run at a time.
+FAN_OUT_LOCK_KEY = 0x636C_696E_6576_0001
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    return (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(table)
+
+
+# --- the outbox -----------------------------------------------------------------------------------
+
+
+async def next_aggregate_version(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    aggregate_type: str,
+    aggregate_id: str,
+    explicit_version: int | None = None,
+) -> int:
+    """Hand out the aggregate's next version, or record ``explicit_version`` (the aggregate's own,
+    when it keeps one) as the latest. The upserted row stays locked until the caller commits, so two
+    transactions emitting for one aggregate get increasing versions, never the same one."""
+    first = 1 if explicit_version is None else explicit_version
+    latest = (
+        EventAggregate.version + 1
+        if explicit_version is None
+        else case((EventAggregate.version < explicit_version, explicit_version), else_=EventAggregate.version)
+    )
+    statement = (
+        _insert(session, EventAggregate)
+        .values(clinic_id=clinic_id, aggregate_type=aggregate_type, aggregate_id=aggregate_id, version=first)
+        .on_conflict_do_update(
+            index_elements=["clinic_id", "aggregate_type", "aggregate_id"], set_={"version": latest}
+        )
+        .returning(EventAggregate.version)
+    )
+    assigned = int((await session.execute(statement)).scalar_one())
+    return assigned if explicit_version is None else explicit_version
+
+
+async def take_fan_out_turn(session: AsyncSession) -> bool:
+    """Only one fan-out at a time, so that deliveries are created in event order. SQLite transactions
+    are already one at a time; on PostgreSQL a transaction-scoped advisory lock says whose turn it is."""
+    if _dialect(session) != "postgresql":
+        return True
+    return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(FAN_OUT_LOCK_KEY))))
+
+
+async def events_to_fan_out(
+    session: AsyncSession, *, limit: int, clinic_id: uuid.UUID | None
+) -> Sequence[Event]:
+    query = select(Event).where(Event.fanned_out_at.is_(None))
+    if clinic_id is not None:
+        query = query.where(Event.clinic_id == clinic_id)
+    return (await session.scalars(query.order_by(Event.sequence).limit(limit))).all()
+
+
+async def endpoints_for_fan_out(session: AsyncSession, events: Sequence[Event]) -> Sequence[WebhookEndpoint]:
+    """Enabled endpoints that may hear these events: unbound ones of their clinics, the ones bound to
+    their aggregates and the ones they are addressed to."""
+    clinic_ids = {event.clinic_id for event in events}
+    aggregates = {(event.aggregate_type, event.aggregate_id) for event in events}
+    targets = {event.target_endpoint_id for event in events if event.target_endpoint_id is not None}
+    audience = [
+        WebhookEndpoint.bound_aggregate_type.is_(None),
+        tuple_(WebhookEndpoint.bound_aggregate_type, WebhookEndpoint.bound_aggregate_id).in_(aggregates),
+    ]
+    if targets:
+        audience.append(WebhookEndpoint.id.in_(targets))
+    query = select(WebhookEndpoint).where(
+        WebhookEndpoint.clinic_id.in_(clinic_ids), WebhookEndpoint.enabled.is_(True), or_(*audience)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def get_event(session: AsyncSession, *, clinic_id: uuid.UUID, event_id: str) -> Event | None:
+    return await session.scalar(select(Event).where(Event.id == event_id, Event.clinic_id == clinic_id))
+
+
+async def fanned_out_events_between(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    since: datetime,
+    until: datetime,
+    after_sequence: int,
+    limit: int,
+) -> Sequence[Event]:
+    query = (
+        select(Event)
+        .where(
+            Event.clinic_id == clinic_id,
+            Event.occurred_at >= since,
+            Event.occurred_at < until,
+            Event.sequence > after_sequence,
+            Event.fanned_out_at.is_not(None),
+        )
+        .order_by(Event.sequence)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+async def list_endpoints(session: AsyncSession, clinic_id: uuid.UUID) -> Sequence[WebhookEndpoint]:
+    query = (
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.clinic_id == clinic_id, WebhookEndpoint.bound_aggregate_type.is_(None))
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def get_endpoint(
+    session: AsyncSession, *, clinic_id: uuid.UUID, endpoint_id: uuid.UUID
+) -> WebhookEndpoint | None:
+    return await session.scalar(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.id == endpoint_id, WebhookEndpoint.clinic_id == clinic_id
+        )
+    )
+
+
+async def enabled_endpoints(session: AsyncSession, clinic_id: uuid.UUID) -> Sequence[WebhookEndpoint]:
+    query = select(WebhookEndpoint).where(
+        WebhookEndpoint.clinic_id == clinic_id, WebhookEndpoint.enabled.is_(True)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def delete_endpoint(session: AsyncSession, endpoint: WebhookEndpoint) -> None:
+    await session.delete(endpoint)
+
+
+async def pending_counts(session: AsyncSession, endpoint_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    if not endpoint_ids:
+        return {}
+    query = (
+        select(WebhookDelivery.endpoint_id, func.count())
+        .where(
+            WebhookDelivery.endpoint_id.in_(endpoint_ids),
+            WebhookDelivery.status == WebhookDeliveryStatus.pending,
+        )
+        .group_by(WebhookDelivery.endpoint_id)
+    )
+    return {endpoint_id: int(count) for endpoint_id, count in (await session.execute(query)).all()}
+
+
+# --- deliveries -----------------------------------------------------------------------------------
+
+
+async def due_delivery_heads(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    formats: Collection[str],
+    limit: int,
+    lock: bool,
+    clinic_id: uuid.UUID | None = None,
+) -> Sequence[tuple[WebhookDelivery, Event, WebhookEndpoint]]:
+    """Due deliveries that are first in line at their endpoint (no earlier event still pending there).
+
+    With ``lock`` (PostgreSQL) the rows come locked ``FOR UPDATE SKIP LOCKED``: a delivery another
+    worker is sending is skipped, and so is the rest of its endpoint's line, which waits behind it.
+    """
+    pending = WebhookDelivery.status == WebhookDeliveryStatus.pending
+    heads = select(WebhookDelivery.endpoint_id, func.min(WebhookDelivery.event_sequence).label("head")).where(
+        pending
+    )
+    if clinic_id is not None:
+        heads = heads.where(WebhookDelivery.clinic_id == clinic_id)
+    line_heads = heads.group_by(WebhookDelivery.endpoint_id).subquery("line_heads")
+    query = (
+        select(WebhookDelivery, Event, WebhookEndpoint)
+        .join(
+            line_heads,
+            and_(
+                line_heads.c.endpoint_id == WebhookDelivery.endpoint_id,
+                line_heads.c.head == WebhookDelivery.event_sequence,
+            ),
+        )
+        .join(Event, Event.sequence == WebhookDelivery.event_sequence)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        # The status is checked again here so that PostgreSQL re-checks it on a row that another
+        # worker finished between our snapshot and our lock.
+        .where(
+            pending,
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookEndpoint.enabled.is_(True),
+            WebhookEndpoint.format.in_(formats),
+        )
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+    )
+    if lock:
+        query = query.with_for_update(of=WebhookDelivery, skip_locked=True)
+    return [(delivery, event, endpoint) for delivery, event, endpoint in (await session.execute(query)).all()]
+
+
+async def queued_behind(
+    session: AsyncSession, *, delivery: WebhookDelivery, limit: int, lock: bool
+) -> Sequence[tuple[WebhookDelivery, Event]]:
+    """The pending deliveries to the same endpoint right after ``delivery``, in event order."""
+    if limit <= 0:
+        return []
+    query = (
+        select(WebhookDelivery, Event)
+        .join(Event, Event.sequence == WebhookDelivery.event_sequence)
+        .where(
+            WebhookDelivery.endpoint_id == delivery.endpoint_id,
+            WebhookDelivery.status == WebhookDeliveryStatus.pending,
+            WebhookDelivery.event_sequence > delivery.event_sequence,
+        )
+        .order_by(WebhookDelivery.event_sequence)
+        .limit(limit)
+    )
+    if lock:
+        # Nobody else claims these (they are behind a delivery we hold); this waits only for a replay.
+        query = query.with_for_update(of=WebhookDelivery)
+    return [(follower, event) for follower, event in (await session.execute(query)).all()]
+
+
+async def get_deliveries(
+    session: AsyncSession, delivery_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WebhookDelivery]:
+    if not delivery_ids:
+        return {}
+    query = select(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids))
+    return {delivery.id: delivery for delivery in (await session.scalars(query)).all()}
+
+
+async def get_endpoints_by_id(
+    session: AsyncSession, endpoint_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WebhookEndpoint]:
+    if not endpoint_ids:
+        return {}
+    query = select(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoint_ids))
+    return {endpoint.id: endpoint for endpoint in (await session.scalars(query)).all()}
+
+
+async def get_delivery_for(
+    session: AsyncSession, *, event_sequence: int, endpoint_id: uuid.UUID
+) -> WebhookDelivery | None:
+    return await session.scalar(
+        select(WebhookDelivery).where(
+            WebhookDelivery.event_sequence == event_sequence, WebhookDelivery.endpoint_id == endpoint_id
+        )
+    )
+
+
+async def insert_delivery_unless_exists(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert a delivery; a concurrent replay that inserted the same (event, endpoint) first wins."""
+    statement = _insert(session, WebhookDelivery).values(**values).on_conflict_do_nothing()
+    await session.execute(statement)
+
+
+async def failed_deliveries_attempted_since(
+    session: AsyncSession, *, endpoint_id: uuid.UUID, since: datetime
+) -> Sequence[WebhookDelivery]:
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == endpoint_id,
+        WebhookDelivery.status == WebhookDeliveryStatus.failed,
+        WebhookDelivery.last_attempt_at >= since,
+    )
+    return (await session.scalars(query)).all()
+
+
+async def deliveries_of_event(session: AsyncSession, event_sequence: int) -> Sequence[WebhookDelivery]:
+    query = select(WebhookDelivery).where(WebhookDelivery.event_sequence == event_sequence)
+    return (await session.scalars(query)).all()
+
+
+# --- attempts -------------------------------------------------------------------------------------
+
+
+async def list_attempts(
+    session: AsyncSession, *, clinic_id: uuid.UUID, endpoint_id: uuid.UUID, filters: AttemptQuery
+) -> Sequence[tuple[WebhookAttempt, str, str]]:
+    query = (
+        select(WebhookAttempt, Event.id, Event.type)
+        .join(Event, Event.sequence == WebhookAttempt.event_sequence)
+        .where(WebhookAttempt.clinic_id == clinic_id, WebhookAttempt.endpoint_id == endpoint_id)
+    )
+    if filters.outcome is AttemptFilter.succeeded:
+        query = query.where(WebhookAttempt.outcome == WebhookAttemptOutcome.delivered)
+    elif filters.outcome is AttemptFilter.failed:
+        query = query.where(WebhookAttempt.outcome != WebhookAttemptOutcome.delivered)
+    if filters.event_type:
+        query = query.where(Event.type == filters.event_type)
+    if filters.event_id:
+        query = query.where(Event.id == filters.event_id)
+    if filters.since is not None:
+        query = query.where(WebhookAttempt.attempted_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(WebhookAttempt.attempted_at < filters.until)
+    # Ties (one clock tick) break by event order: an endpoint's events go out in that order.
+    query = query.order_by(
+        WebhookAttempt.attempted_at.desc(),
+        WebhookAttempt.event_sequence.desc(),
+        WebhookAttempt.attempt_number.desc(),
+    )
+    rows = (await session.execute(query.limit(filters.limit))).all()
+    return [(attempt, event_id, event_type) for attempt, event_id, event_type in rows]
+
+
+async def deliveries_for_endpoint(
+    session: AsyncSession, *, endpoint_id: uuid.UUID, event_sequences: Collection[int]
+) -> dict[int, WebhookDelivery]:
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.event_sequence.in_(event_sequences)
+    )
+    return {delivery.event_sequence: delivery for delivery in (await session.scalars(query)).all()}
+
+
+async def list_endpoints_owned_by(
+    session: AsyncSession, *, clinic_id: uuid.UUID, owner_key_id: uuid.UUID, format: str
+) -> Sequence[WebhookEndpoint]:
+    query = (
+        select(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.clinic_id == clinic_id,
+            WebhookEndpoint.owner_key_id == owner_key_id,
+            WebhookEndpoint.format == format,
+        )
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    )
+    return (await session.scalars(query)).all()

@@ -1,0 +1,86 @@
+"""Internal commands and results of the events domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from clinicore.core.models import WebhookAttempt, WebhookEndpoint
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedWebhook:
+    """What a format's renderer makes of one event: the body and the format's own headers."""
+
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str  # shown to the caller; stored encrypted, never logged
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """A claimed delivery, rendered and signed, ready to be sent outside any transaction."""
+
+    delivery_id: uuid.UUID
+    endpoint_id: uuid.UUID
+    clinic_id: uuid.UUID
+    event_id: str
+    url: str
+    body: bytes
+    headers: Mapping[str, str]
+    attempted_at: datetime
+    # Set when the delivery could not be rendered: nothing is sent and the attempt records this.
+    failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    status_code: int | None
+    latency_ms: int
+    response_excerpt: str = ""
+    error: str | None = None
+    retry_after: str | None = None  # the raw Retry-After header
+    abort_requested: bool = False  # webhook-delivery: abort-message
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class AttemptFilter(StrEnum):
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptQuery:
+    outcome: AttemptFilter | None = None
+    event_type: str | None = None
+    event_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    attempt: WebhookAttempt
+    event_id: str
+    event_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """How a worker without row locks (SQLite) holds a claimed delivery while it sends it."""
+
+    holder: str  # "host:pid" of the claiming process
+    duration: timedelta
+    holder_is_alive: Callable[[str], bool]

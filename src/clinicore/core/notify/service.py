@@ -1,0 +1,96 @@
+"""Notifications: emails are queued in the caller's transaction (so a rolled-back change sends
+nothing) and sent by the worker, retried for about a day."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.models import EmailStatus, OutboundEmail
+from clinicore.core.notify import repository
+from clinicore.kit.clock import Clock, system_clock
+
+EMAIL_RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=12),
+)
+# Longer than any SMTP conversation: a send still running is never taken over by another worker.
+EMAIL_LEASE = timedelta(minutes=2)
+MAX_ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedEmail:
+    id: uuid.UUID
+    to_address: str
+    subject: str
+    body: str
+
+
+async def queue_email(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID | None,
+    to_address: str,
+    subject: str,
+    body: str,
+    clock: Clock = system_clock,
+) -> OutboundEmail:
+    now = clock.now()
+    email = OutboundEmail(
+        clinic_id=clinic_id,
+        to_address=to_address,
+        subject=subject[:300],
+        body=body,
+        status=EmailStatus.pending,
+        attempt_count=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(email)
+    await session.flush()
+    return email
+
+
+async def claim_due_emails(session: AsyncSession, *, clock: Clock, limit: int = 20) -> Sequence[QueuedEmail]:
+    now = clock.now()
+    claimed = []
+    for email in await repository.due_emails(session, now=now, limit=limit):
+        email.claimed_until = now + EMAIL_LEASE
+        claimed.append(
+            QueuedEmail(id=email.id, to_address=email.to_address, subject=email.subject, body=email.body)
+        )
+    return claimed
+
+
+async def record_email_result(
+    session: AsyncSession, *, email_id: uuid.UUID, error: str | None, clock: Clock
+) -> None:
+    email = await repository.get_email(session, email_id)
+    if email is None:
+        return
+    now = clock.now()
+    email.attempt_count += 1
+    email.claimed_until = None
+    if error is None:
+        email.status = EmailStatus.sent
+        email.sent_at = now
+        email.last_error = None
+        return
+    email.last_error = error[:MAX_ERROR_LENGTH]
+    if email.attempt_count > len(EMAIL_RETRY_DELAYS):
+        email.status = EmailStatus.failed
+    else:
+        email.next_attempt_at = now + EMAIL_RETRY_DELAYS[email.attempt_count - 1]
+
+
+async def emails_to(session: AsyncSession, *, to_address: str) -> Sequence[OutboundEmail]:
+    return await repository.emails_to(session, to_address)
