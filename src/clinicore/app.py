@@ -11,16 +11,23 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinicore.kit.errors import CoreError, NotFound
 from clinicore.kit.observability import RequestObservabilityMiddleware
 from clinicore.runtime import Runtime
+from clinicore.surfaces import intakeq, native, qualifybase, qualiphy
 from clinicore.surfaces.intakeq.app import create_intakeq_partner_app, create_intakeq_practice_app
 from clinicore.surfaces.native.app import create_native_app
 from clinicore.surfaces.qualifybase.app import create_qualifybase_app
 from clinicore.surfaces.qualiphy.app import create_qualiphy_app
+from clinicore.surfaces.subapp import ErrorRenderer
+from clinicore.web.calendars import router as calendar_feed_router
+from clinicore.web.console.crm import router as console_crm_router
 from clinicore.web.console.routes import router as console_router
+from clinicore.web.console.scheduling import router as console_scheduling_router
 from clinicore.web.console.session import CsrfRejected, SignInRequired, sign_in_url
+from clinicore.web.console.webhooks import router as console_webhooks_router
 from clinicore.web.templating import STATIC_DIR, templates
 from clinicore.worker.loop import Worker
 
@@ -31,6 +38,21 @@ SURFACE_PREFIXES = {
     "/intakeq/api/partner": create_intakeq_partner_app,
     "/api": create_native_app,
 }
+# A path that never reaches a surface's sub-app (for instance an encoded slash in an id) still answers
+# in that surface's envelope, never the framework's {"detail": ...}.
+SURFACE_ERROR_RENDERERS: dict[str, ErrorRenderer] = {
+    "/qualiphy/api": qualiphy.app.render_error,
+    "/qualifybase/api/v1": qualifybase.app.render_error,
+    "/intakeq/api": intakeq.app.render_error,
+    "/api": native.app.render_error,
+}
+
+
+def surface_error_renderer(path: str) -> ErrorRenderer | None:
+    for prefix, renderer in SURFACE_ERROR_RENDERERS.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return renderer
+    return None
 
 
 def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
@@ -71,6 +93,10 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(console_router)
+    app.include_router(console_webhooks_router)
+    app.include_router(console_scheduling_router)
+    app.include_router(console_crm_router)
+    app.include_router(calendar_feed_router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in_required(_request: Request, exc: SignInRequired) -> Response:
@@ -84,6 +110,16 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
             "Form expired",
             "This form is out of date or did not come from us. Go back, reload the page and try again.",
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        renderer = surface_error_renderer(request.url.path)
+        message = exc.detail if isinstance(exc.detail, str) else "error"
+        if renderer is not None:
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+            return renderer(exc.status_code, code, message)
+        title = "Not found" if exc.status_code == 404 else message
+        return _error_page(request, exc.status_code, title, "There is no page at this address.")
 
     @app.exception_handler(CoreError)
     async def _core_error(request: Request, exc: CoreError) -> Response:

@@ -55,6 +55,18 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     login_attempts_per_window: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    qualifybase_rate_limit: str = "120/minute"
+
+    @field_validator("qualifybase_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("must look like 120/minute") from None
+        return value
 
     @field_validator("base_url")
     @classmethod

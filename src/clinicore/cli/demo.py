@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass
+from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.audit.service import CLI
-from clinicore.core.models import ApiKeyKind, Clinic, Partner
+from clinicore.core.crm import service as crm_service
+from clinicore.core.models import AgentDirection, ApiKeyKind, Clinic, Partner
+from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling.availability import LocalRange
 from clinicore.core.tenancy import repository as tenancy_repository
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.runtime import Runtime
@@ -22,6 +26,9 @@ DEMO_CLINIC = "Demo Clinic"
 DEMO_EMAIL = "demo@clinicore.example"
 DEMO_KEY_NAME = "demo"
 DEMO_TIME_ZONE = "America/New_York"
+DEMO_PRACTITIONERS = ("Dr. Maya Chen", "Dr. Luis Ortega")
+DEMO_AGENTS = (("Front desk line", AgentDirection.inbound), ("Reactivation caller", AgentDirection.outbound))
+DEMO_CAMPAIGN = "Spring consultations"
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,43 @@ async def _demo_clinic(session: AsyncSession, partner: Partner) -> Clinic:
     )
 
 
+async def _demo_schedule(session: AsyncSession, runtime: Runtime, clinic: Clinic) -> None:
+    """Two practitioners Monday-Friday 09:00-17:00 New York, 30-minute visits, two agents, one campaign."""
+    clock = runtime.clock
+    await scheduling_service.get_booking_settings(session, clinic_id=clinic.id, clock=clock)
+    existing = {p.name for p in await scheduling_service.list_practitioners(session, clinic_id=clinic.id)}
+    for name in DEMO_PRACTITIONERS:
+        if name in existing:
+            continue
+        practitioner = await scheduling_service.create_practitioner(
+            session, clinic_id=clinic.id, name=name, time_zone=DEMO_TIME_ZONE, clock=clock
+        )
+        await scheduling_service.set_weekly_hours(
+            session,
+            clinic_id=clinic.id,
+            practitioner_id=practitioner.id,
+            weekly={weekday: [LocalRange(time(9), time(17))] for weekday in range(5)},
+        )
+    agents = {agent.name: agent for agent in await crm_service.list_agents(session, clinic_id=clinic.id)}
+    for name, direction in DEMO_AGENTS:
+        if name not in agents:
+            agents[name] = await crm_service.create_agent(
+                session, clinic_id=clinic.id, name=name, direction=direction, clock=clock
+            )
+    campaigns = {
+        campaign.name for campaign, _ in await crm_service.list_campaigns(session, clinic_id=clinic.id)
+    }
+    if DEMO_CAMPAIGN not in campaigns:
+        await crm_service.create_campaign(
+            session,
+            clinic_id=clinic.id,
+            name=DEMO_CAMPAIGN,
+            agent_id=agents["Reactivation caller"].id,
+            target_country="US",
+            clock=clock,
+        )
+
+
 async def _fresh_key(
     session: AsyncSession,
     runtime: Runtime,
@@ -119,6 +163,7 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
             )
         }
         partner_key = await _fresh_key(session, runtime, ApiKeyKind.intakeq_partner, partner=partner)
+        await _demo_schedule(session, runtime, clinic)
     return DemoResult(
         base_url=runtime.settings.base_url,
         clinic_id=str(clinic.id),

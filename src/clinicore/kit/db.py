@@ -69,7 +69,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping (a round trip before every checkout); stale connections are recycled instead.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=1800)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -17,7 +17,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade_database(database_url: str, revision: str = "head") -> None:
+def upgrade_database(database_url: str, revision: str = "heads") -> None:
     """Bring the database to ``revision``. Must be called outside a running event loop."""
     if database_url.startswith("sqlite"):
         path = database_url.split(":///", 1)[-1]

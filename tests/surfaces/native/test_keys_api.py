@@ -122,6 +122,15 @@ class TestEnvelope:
         assert (await client.get("/qualifybase/api/v1/nope")).json()["error"] == "not_found"
         assert (await client.get("/intakeq/api/v1/nope")).json() == {"Message": "Not Found"}
 
+    async def test_paths_that_never_reach_a_surface_still_answer_in_its_envelope(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        encoded_slash = await client.post("/qualifybase/api/v1/campaigns/a%2Fb/contacts")
+        assert encoded_slash.status_code == 404
+        assert encoded_slash.json() == {"error": "not_found", "message": "Not Found"}
+        page = await client.get("/no-such-page")
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+
     async def test_native_openapi_documents_the_key_routes(self, client: httpx.AsyncClient) -> None:
         document = (await client.get("/api/openapi.json")).json()
         assert {"/me", "/keys", "/keys/{key_id}"} <= set(document["paths"])

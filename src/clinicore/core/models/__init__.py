@@ -2,6 +2,39 @@
 
 from clinicore.core.models.audit import AuditEntry
 from clinicore.core.models.base import Base
+from clinicore.core.models.crm import (
+    Agent,
+    AgentDirection,
+    AttemptOutcome,
+    Campaign,
+    CampaignContact,
+    CampaignContactAttempt,
+    CampaignStatus,
+    ContactStatus,
+    Lead,
+    LeadSource,
+)
+from clinicore.core.models.events import (
+    Event,
+    EventAggregate,
+    WebhookAttempt,
+    WebhookAttemptOutcome,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    WebhookFormat,
+)
+from clinicore.core.models.notify import EmailStatus, OutboundEmail
+from clinicore.core.models.scheduling import (
+    RELEASED_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    BookingSettings,
+    BusyBlock,
+    DateOverride,
+    Practitioner,
+    WorkingHoursRule,
+)
 from clinicore.core.models.tenancy import (
     ApiKey,
     ApiKeyKind,
@@ -13,13 +46,41 @@ from clinicore.core.models.tenancy import (
 )
 
 __all__ = [
+    "RELEASED_STATUSES",
+    "Agent",
+    "AgentDirection",
     "ApiKey",
     "ApiKeyKind",
+    "Appointment",
+    "AppointmentStatus",
+    "AttemptOutcome",
     "AuditEntry",
     "Base",
+    "BookingSettings",
+    "BusyBlock",
+    "Campaign",
+    "CampaignContact",
+    "CampaignContactAttempt",
+    "CampaignStatus",
     "Clinic",
     "ClinicUser",
     "ClinicUserRole",
     "ConsoleSession",
+    "ContactStatus",
+    "DateOverride",
+    "EmailStatus",
+    "Event",
+    "EventAggregate",
+    "Lead",
+    "LeadSource",
+    "OutboundEmail",
     "Partner",
+    "Practitioner",
+    "WebhookAttempt",
+    "WebhookAttemptOutcome",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
+    "WebhookFormat",
+    "WorkingHoursRule",
 ]

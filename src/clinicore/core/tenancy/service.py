@@ -9,6 +9,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
@@ -42,8 +43,12 @@ from clinicore.kit.errors import InvalidInput, NotFound, Unauthorized
 SESSION_LIFETIME = timedelta(hours=12)
 KEY_TOUCH_INTERVAL = timedelta(minutes=1)  # last_used_at is refreshed at most this often
 MIN_PASSWORD_LENGTH = 10
-# A stand-in hash so that an unknown email costs the same argon2 work as a wrong password.
-_TIMING_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=1)
+def _timing_dummy_hash() -> str:
+    """A stand-in hash so that an unknown email costs the same argon2 work as a wrong password."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def normalise_email(raw: str) -> str:
@@ -206,7 +211,7 @@ async def sign_in(
         address = ""
     user = await repository.get_user_by_email(session, address) if address else None
     if user is None or not user.is_active:
-        verify_password(_TIMING_DUMMY_HASH, password)
+        verify_password(_timing_dummy_hash(), password)
         raise Unauthorized("wrong email or password")
     if not verify_password(user.password_hash, password):
         raise Unauthorized("wrong email or password")

@@ -9,15 +9,8 @@ from fastapi import Depends, Request
 from clinicore.core.models import ApiKeyKind
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.core.tenancy.schemas import AuthenticatedKey
-from clinicore.kit.errors import Unauthorized
 from clinicore.kit.requests import RuntimeDep, SessionDep, bind_clinic
-
-
-def bearer_token(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("missing bearer token")
-    return token.strip()
+from clinicore.surfaces.auth import bearer_token
 
 
 async def authenticated_native_key(

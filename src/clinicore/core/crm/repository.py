@@ -1,0 +1,130 @@
+"""All CRM queries: agents, leads, campaigns, contacts. Every lookup takes the clinic id."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.models import Agent, Campaign, CampaignContact, CampaignContactAttempt, Lead
+
+
+async def get_agent(session: AsyncSession, *, clinic_id: uuid.UUID, agent_id: uuid.UUID) -> Agent | None:
+    return await session.scalar(select(Agent).where(Agent.id == agent_id, Agent.clinic_id == clinic_id))
+
+
+async def list_agents(
+    session: AsyncSession, *, clinic_id: uuid.UUID, direction: str | None
+) -> Sequence[Agent]:
+    query = select(Agent).where(Agent.clinic_id == clinic_id)
+    if direction is not None:
+        query = query.where(Agent.direction == direction)
+    return (await session.scalars(query.order_by(Agent.name, Agent.id))).all()
+
+
+async def get_lead(session: AsyncSession, *, clinic_id: uuid.UUID, lead_id: uuid.UUID) -> Lead | None:
+    return await session.scalar(select(Lead).where(Lead.id == lead_id, Lead.clinic_id == clinic_id))
+
+
+async def get_lead_by_external(
+    session: AsyncSession, *, clinic_id: uuid.UUID, external_source: str, external_id: str
+) -> Lead | None:
+    return await session.scalar(
+        select(Lead).where(
+            Lead.clinic_id == clinic_id,
+            Lead.external_source == external_source,
+            Lead.external_id == external_id,
+        )
+    )
+
+
+async def list_leads(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    updated_since: datetime | None,
+    source: str | None,
+    agent_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> Sequence[Lead]:
+    query = select(Lead).where(Lead.clinic_id == clinic_id)
+    if updated_since is not None:
+        query = query.where(Lead.updated_at >= updated_since)
+    if source is not None:
+        query = query.where(Lead.source == source)
+    if agent_id is not None:
+        query = query.where(Lead.agent_id == agent_id)
+    query = query.order_by(Lead.updated_at.desc(), Lead.id).limit(limit).offset(offset)
+    return (await session.scalars(query)).all()
+
+
+async def get_campaign(
+    session: AsyncSession, *, clinic_id: uuid.UUID, campaign_id: uuid.UUID
+) -> Campaign | None:
+    return await session.scalar(
+        select(Campaign).where(Campaign.id == campaign_id, Campaign.clinic_id == clinic_id)
+    )
+
+
+async def list_campaigns(session: AsyncSession, *, clinic_id: uuid.UUID) -> Sequence[Campaign]:
+    query = select(Campaign).where(Campaign.clinic_id == clinic_id)
+    return (await session.scalars(query.order_by(Campaign.created_at.desc(), Campaign.id))).all()
+
+
+async def contact_counts(session: AsyncSession, *, campaign_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    if not campaign_ids:
+        return {}
+    rows = await session.execute(
+        select(CampaignContact.campaign_id, func.count())
+        .where(CampaignContact.campaign_id.in_(campaign_ids))
+        .group_by(CampaignContact.campaign_id)
+    )
+    return {row[0]: int(row[1]) for row in rows}
+
+
+async def campaign_has_phone(session: AsyncSession, *, campaign_id: uuid.UUID, phone: str) -> bool:
+    query = select(CampaignContact.id).where(
+        CampaignContact.campaign_id == campaign_id, CampaignContact.phone == phone
+    )
+    return (await session.scalar(query.limit(1))) is not None
+
+
+async def get_contact(
+    session: AsyncSession, *, clinic_id: uuid.UUID, contact_id: uuid.UUID
+) -> CampaignContact | None:
+    return await session.scalar(
+        select(CampaignContact).where(
+            CampaignContact.id == contact_id, CampaignContact.clinic_id == clinic_id
+        )
+    )
+
+
+async def list_contacts(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    campaign_id: uuid.UUID | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> Sequence[CampaignContact]:
+    query = select(CampaignContact).where(CampaignContact.clinic_id == clinic_id)
+    if campaign_id is not None:
+        query = query.where(CampaignContact.campaign_id == campaign_id)
+    if status is not None:
+        query = query.where(CampaignContact.status == status)
+    query = query.order_by(CampaignContact.created_at.desc(), CampaignContact.id).limit(limit).offset(offset)
+    return (await session.scalars(query)).all()
+
+
+async def list_attempts(
+    session: AsyncSession, *, clinic_id: uuid.UUID, contact_id: uuid.UUID
+) -> Sequence[CampaignContactAttempt]:
+    query = select(CampaignContactAttempt).where(
+        CampaignContactAttempt.clinic_id == clinic_id, CampaignContactAttempt.contact_id == contact_id
+    )
+    return (await session.scalars(query.order_by(CampaignContactAttempt.occurred_at))).all()

@@ -1,0 +1,79 @@
+"""Console pages show and take times in the clinic's time zone; the core stores and compares UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from clinicore.kit.errors import InvalidInput
+
+DATE_AND_TIME = "%a %d %b %Y, %H:%M"
+
+
+class ClinicTime:
+    """One clinic's wall clock: formatting for templates, parsing of form fields."""
+
+    def __init__(self, time_zone: str) -> None:
+        self.name = time_zone
+        self.zone = ZoneInfo(time_zone)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+    def show(self, moment: datetime | None, pattern: str = DATE_AND_TIME) -> str:
+        return self.local(moment).strftime(pattern) if moment else ""
+
+    def clock_time(self, moment: datetime) -> str:
+        return self.local(moment).strftime("%H:%M")
+
+    def today(self, now: datetime) -> date:
+        return self.local(now).date()
+
+    def to_utc(self, day: date, wall: time) -> datetime:
+        # fold=0: a wall time in the spring-forward gap moves forward; a repeated one is its first occurrence.
+        return datetime.combine(day, wall.replace(fold=0), tzinfo=self.zone).astimezone(UTC)
+
+    def start_of(self, day: date) -> datetime:
+        return self.to_utc(day, time(0))
+
+    def input_value(self, moment: datetime | None) -> str:
+        """The value of a ``datetime-local`` input."""
+        return self.local(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+    def parse_datetime(self, raw: str, *, field: str) -> datetime:
+        """A ``datetime-local`` value (``2031-03-03T10:00``) read as clinic-local wall time."""
+        try:
+            wall = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            raise InvalidInput(f"{field}: enter a date and time", field=field) from None
+        if wall.tzinfo is not None:
+            raise InvalidInput(f"{field}: enter a local date and time, without a time zone", field=field)
+        return self.to_utc(wall.date(), wall.time())
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def parse_date(raw: str, *, field: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: enter a date as YYYY-MM-DD", field=field) from None
+
+
+def parse_time(raw: str, *, field: str) -> time:
+    try:
+        parsed = time.fromisoformat(raw.strip().zfill(5) if len(raw.strip()) == 4 else raw.strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: enter a time as HH:MM", field=field) from None
+    if parsed.tzinfo is not None:
+        raise InvalidInput(f"{field}: enter a local time, without a time zone", field=field)
+    return parsed
+
+
+def parse_whole_number(raw: str, *, field: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: enter a whole number", field=field) from None
