@@ -277,3 +277,23 @@ class TestAppointmentLifecycle:
             await qb.client.patch(f"/appointments/{theirs['id']}", json={"title": "x"})
         ).status_code == 404
         assert (await other_qb.client.get(f"/appointments/{theirs['id']}")).json()["status"] == "confirmed"
+
+
+class TestEverySlotIsBookable:
+    async def test_the_offered_slot_can_always_be_booked(self, qb: QualifyBaseClinic) -> None:
+        """Book the first offered slot again and again (buffers and notice on): never refused or reoffered."""
+        await two_practitioners(qb)
+        await set_booking_rules(
+            qb.runtime, qb.arranged.clinic, buffer_before_minutes=10, minimum_notice_minutes=90
+        )
+        lead = str((await create_lead(qb.runtime, qb.arranged.clinic)).id)
+        booked: set[tuple[str, str]] = set()
+        for _ in range(24):
+            offered = (await qb.client.get("/availability?limit=100")).json()["slots"]
+            assert not booked & {(slot["starts_at"], slot["assigned_to"]) for slot in offered}
+            slot = offered[0]
+            response = await book(
+                qb, lead, slot["starts_at"], slot["ends_at"], assigned_to=slot["assigned_to"]
+            )
+            assert response.status_code == 201, (slot, response.json())
+            booked.add((slot["starts_at"], slot["assigned_to"]))
