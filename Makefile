@@ -28,8 +28,8 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	$(BIN)/clinicore migrate
-	$(BIN)/clinicore demo
-	$(BIN)/clinicore serve --host $(HOST) --port $(PORT)
+	CLINICORE_BASE_URL=$${CLINICORE_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/clinicore demo
+	CLINICORE_BASE_URL=$${CLINICORE_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/clinicore serve --host $(HOST) --port $(PORT)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \

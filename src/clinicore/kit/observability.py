@@ -96,7 +96,7 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access", "aiosqlite", "asyncio", "httpx", "httpcore"):
+    for noisy in ("uvicorn.access", "aiosqlite", "asyncio", "httpx", "httpcore", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True  # it logs query strings; we log route templates
 
