@@ -99,6 +99,13 @@ async def active_keys_of_kind(
     return result.all()
 
 
-async def keys_with_prefix(session: AsyncSession, *, kind: str, prefix: str) -> Sequence[ApiKey]:
-    result = await session.scalars(select(ApiKey).where(ApiKey.kind == kind, ApiKey.prefix == prefix))
-    return result.all()
+async def keys_with_prefix(
+    session: AsyncSession, *, kind: str, prefix: str
+) -> Sequence[tuple[ApiKey, Clinic | None]]:
+    """Candidate keys for a prefix, each with its clinic, in one round trip (this runs on every request)."""
+    result = await session.execute(
+        select(ApiKey, Clinic)
+        .outerjoin(Clinic, Clinic.id == ApiKey.clinic_id)
+        .where(ApiKey.kind == kind, ApiKey.prefix == prefix)
+    )
+    return [(row[0], row[1]) for row in result]

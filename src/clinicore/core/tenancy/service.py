@@ -375,16 +375,16 @@ async def authenticate_key(
     digest = sha256_hex(raw)
     match = next(
         (
-            key
-            for key in await repository.keys_with_prefix(session, kind=kind, prefix=prefix)
+            (key, clinic)
+            for key, clinic in await repository.keys_with_prefix(session, kind=kind, prefix=prefix)
             if digests_match(key.digest, digest)
         ),
         None,
     )
-    if match is None or match.revoked_at is not None:
+    if match is None or match[0].revoked_at is not None:
         raise Unauthorized("invalid API key")
+    key, clinic = match
     now = clock.now()
-    if match.last_used_at is None or now - match.last_used_at >= KEY_TOUCH_INTERVAL:
-        match.last_used_at = now
-    clinic = await repository.get_clinic(session, match.clinic_id) if match.clinic_id else None
-    return AuthenticatedKey(key=match, clinic=clinic)
+    if key.last_used_at is None or now - key.last_used_at >= KEY_TOUCH_INTERVAL:
+        key.last_used_at = now
+    return AuthenticatedKey(key=key, clinic=clinic)
