@@ -21,7 +21,14 @@ from clinicore.kit.clock import FrozenClock
 from clinicore.runtime import Runtime
 from tests.core.events.receiver import Receiver, running_receiver
 from tests.core.events.webhook_factories import run_webhook_jobs
-from tests.factories import create_clinic, create_key, create_lead, create_practitioner, set_booking_rules
+from tests.factories import (
+    create_campaign,
+    create_clinic,
+    create_key,
+    create_lead,
+    create_practitioner,
+    set_booking_rules,
+)
 from tests.support import remember_secret
 from tests.surfaces.qualifybase.conftest import BASE_URL, QualifyBaseClinic, open_qualifybase_clinic
 
@@ -201,3 +208,33 @@ async def test_webhook_targets_on_private_networks_are_refused_in_production(run
             response = await qb.client.post("/webhooks", json={"url": url, "events": ["lead.created"]})
             assert response.status_code == 400, url
             assert response.json()["message"].startswith("url")
+
+
+async def test_campaign_outcomes_are_delivered(live_qb: QualifyBaseClinic, receiver: Receiver) -> None:
+    subscription = await live_qb.client.post(
+        "/webhooks",
+        json={
+            "url": receiver.url("/calls"),
+            "events": ["campaign.contact.qualified", "campaign.contact.exhausted"],
+        },
+    )
+    remember_secret(subscription.json()["signingSecret"])
+    campaign = await create_campaign(live_qb.runtime, live_qb.arranged.clinic, max_attempts=1)
+    dialer = {"Authorization": f"Bearer {await create_key(live_qb.runtime, live_qb.arranged.clinic)}"}
+    contacts = []
+    for phone in ("+14155551210", "+14155551211"):
+        body = {"name": "Sam", "phone": phone, "interest": "botox", "city": "Austin"}
+        contacts.append((await live_qb.client.post(f"/campaigns/{campaign.id}/contacts", json=body)).json())
+    for contact, outcome in zip(contacts, ("qualified", "no_answer"), strict=True):
+        response = await live_qb.client.post(
+            f"http://testserver/api/campaign-contacts/{contact['id']}/attempts",
+            json={"outcome": outcome},
+            headers=dialer,
+        )
+        assert response.status_code == 201
+    await run_webhook_jobs(live_qb.runtime, live_qb.arranged.clinic)
+    await receiver.wait_for(2)
+    bodies = [webhook.json() for webhook in receiver.received]
+    assert [body["type"] for body in bodies] == ["campaign.contact.qualified", "campaign.contact.exhausted"]
+    assert bodies[0]["data"]["contact"]["id"] == contacts[0]["id"]
+    assert bodies[1]["data"]["contact"]["status"] == "exhausted"
