@@ -64,7 +64,11 @@ class TestDocument:
 
 
 def test_schemathesis_finds_no_server_error_and_no_response_outside_the_schema(tmp_path: Path) -> None:
-    """Fuzz the running server from its own OpenAPI document (schemathesis CLI, bounded examples)."""
+    """Fuzz the running server from its own OpenAPI document (schemathesis CLI, bounded examples).
+
+    One schemathesis worker: with several threads CPython 3.11 can fail inside schemathesis itself
+    ("AST constructor recursion depth mismatch"), which says nothing about our API.
+    """
     env = clinicore_env(tmp_path / "data", None, CLINICORE_QUALIFYBASE_RATE_LIMIT="100000/minute")
     demo = json.loads(run_clinicore("demo", "--json", env=env).stdout)
     key = remember_secret(demo["qualifybase_api_key"])
@@ -89,7 +93,7 @@ def test_schemathesis_finds_no_server_error_and_no_response_outside_the_schema(t
                 "--seed",
                 "1",
                 "--workers",
-                "2",
+                "1",
                 "--no-color",
             ],
             capture_output=True,

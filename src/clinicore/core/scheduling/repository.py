@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,10 @@ from clinicore.core.models import (
     Practitioner,
     WorkingHoursRule,
 )
+
+# Booking and rescheduling refuse longer appointments (service.MAX_DURATION), so an appointment that
+# overlaps a window starts at most this long before it.
+MAX_APPOINTMENT_LENGTH = timedelta(hours=24)
 
 
 def holds_time() -> ColumnElement[bool]:
@@ -120,6 +124,8 @@ async def busy_appointments(
         Appointment.clinic_id == clinic_id,
         Appointment.practitioner_id.in_(practitioner_ids),
         Appointment.starts_at < window_end,
+        # Bounded below too, so the index does not walk the whole past: no appointment lasts longer.
+        Appointment.starts_at >= window_start - MAX_APPOINTMENT_LENGTH,
         Appointment.ends_at > window_start,
         holds_time(),
     )
@@ -225,6 +231,7 @@ async def appointments_overlapping(
     query = select(Appointment).where(
         Appointment.clinic_id == clinic_id,
         Appointment.starts_at < window_end,
+        Appointment.starts_at >= window_start - MAX_APPOINTMENT_LENGTH,
         Appointment.ends_at > window_start,
         Appointment.deleted_at.is_(None),
     )

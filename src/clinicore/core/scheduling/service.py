@@ -55,7 +55,7 @@ VIOLATION_MESSAGES = {
     "buffer": "the slot is too close to another appointment or block (buffer)",
     "busy": "the slot overlaps a busy block",
 }
-MAX_DURATION = timedelta(hours=24)
+MAX_DURATION = repository.MAX_APPOINTMENT_LENGTH
 
 # Allowed status changes; "confirm" (waiting_confirmation -> confirmed) re-checks every booking rule.
 STATUS_TRANSITIONS: Mapping[AppointmentStatus, frozenset[AppointmentStatus]] = {
