@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.core.crm import repository as crm_repository
 from clinicore.core.events import service as event_service
 from clinicore.core.models import (
     Appointment,
@@ -584,11 +585,18 @@ async def book_appointment(
     _validate_times(request.starts_at, request.ends_at)
     if not request.title.strip():
         raise InvalidInput("title: must not be empty", field="title")
+    # References in the request must be the clinic's own; another clinic's id reads as unknown.
+    if (
+        request.lead_id is not None
+        and await crm_repository.get_lead(session, clinic_id=clinic_id, lead_id=request.lead_id) is None
+    ):
+        raise InvalidInput("lead_id: no such lead in this clinic", field="lead_id")
     if request.practitioner_id is not None:
-        candidates: Sequence[Practitioner] = [
-            await get_practitioner(session, clinic_id=clinic_id, practitioner_id=request.practitioner_id)
-        ]
-        if not candidates[0].is_active:
+        practitioner = await get_practitioner(
+            session, clinic_id=clinic_id, practitioner_id=request.practitioner_id
+        )
+        candidates: Sequence[Practitioner] = [practitioner]
+        if not practitioner.is_active:
             raise InvalidInput("assigned_to: the practitioner is not active", field="assigned_to")
     else:
         candidates = await repository.list_practitioners(session, clinic_id=clinic_id, bookable_only=True)

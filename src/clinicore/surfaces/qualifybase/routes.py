@@ -167,16 +167,12 @@ async def book_appointment(
     body: wire.AppointmentCreate, caller: QualifyBaseKey, session: SessionDep, runtime: RuntimeDep
 ) -> wire.Appointment:
     clinic_id = clinic_id_of(caller)
-    try:
-        await crm_service.get_lead(session, clinic_id=clinic_id, lead_id=body.lead_id)
-    except NotFound:
-        raise InvalidInput("lead_id: no such lead in this clinic", field="lead_id") from None
     if body.assigned_to is not None:
         try:
             await scheduling_service.get_practitioner(
                 session, clinic_id=clinic_id, practitioner_id=body.assigned_to
             )
-        except NotFound:
+        except NotFound:  # a body reference, not the addressed resource: QualifyBase answers 400
             raise InvalidInput(
                 "assigned_to: no such practitioner in this clinic", field="assigned_to"
             ) from None

@@ -29,8 +29,9 @@ from clinicore.kit.errors import Conflict, InvalidInput, NotFound
 from clinicore.kit.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
 from clinicore.web.console.clinic_time import ClinicTime, parse_date, parse_whole_number
+from clinicore.web.console.errors import error_status
 from clinicore.web.console.routes import FormField, render
-from clinicore.web.console.scheduling import booking_request_from_form, error_status, parse_id
+from clinicore.web.console.scheduling import booking_request_from_form, parse_id
 from clinicore.web.console.session import CurrentUser, check_csrf
 
 router = APIRouter(include_in_schema=False)

@@ -21,7 +21,7 @@ from clinicore.core.scheduling import service as scheduling_service
 from clinicore.core.scheduling.availability import LocalRange
 from clinicore.core.scheduling.service import BookingRequest
 from clinicore.core.tenancy.schemas import SignedInUser
-from clinicore.kit.errors import Conflict, CoreError, InvalidInput
+from clinicore.kit.errors import Conflict, InvalidInput
 from clinicore.kit.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
 from clinicore.web.console.clinic_time import (
@@ -31,6 +31,7 @@ from clinicore.web.console.clinic_time import (
     parse_time,
     parse_whole_number,
 )
+from clinicore.web.console.errors import error_status
 from clinicore.web.console.routes import FormField, render
 from clinicore.web.console.session import CurrentUser, check_csrf
 
@@ -92,10 +93,6 @@ def booking_request_from_form(
         practitioner_id=parse_id(practitioner_id, field="practitioner") if practitioner_id else None,
         lead_id=lead_id,
     )
-
-
-def error_status(error: CoreError) -> int:
-    return 409 if isinstance(error, Conflict) else 400
 
 
 def feed_url(runtime: Runtime, token: str | None) -> str | None:

@@ -18,10 +18,11 @@ from clinicore.core.events import service as events_service
 from clinicore.core.events.schemas import AttemptFilter, AttemptQuery
 from clinicore.core.models import WebhookFormat
 from clinicore.core.tenancy.schemas import SignedInUser
-from clinicore.kit.errors import Conflict, CoreError, InvalidInput
+from clinicore.kit.errors import CoreError, InvalidInput
 from clinicore.kit.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
 from clinicore.web.console.clinic_time import ClinicTime
+from clinicore.web.console.errors import error_status
 from clinicore.web.console.routes import FormField, render
 from clinicore.web.console.session import CurrentUser, check_csrf
 
@@ -43,10 +44,6 @@ NOTICES = {
 
 def endpoint_path(endpoint_id: uuid.UUID, **query: str | int) -> str:
     return f"/console/webhooks/{endpoint_id}" + (f"?{urlencode(query)}" if query else "")
-
-
-def error_status(error: CoreError) -> int:
-    return 409 if isinstance(error, Conflict) else 400
 
 
 def split_event_types(raw: str) -> list[str] | None:
