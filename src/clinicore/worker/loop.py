@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.tenancy import service as tenancy_service
-from clinicore.kit.clock import Clock
 from clinicore.kit.observability import get_logger
 from clinicore.runtime import Runtime
 from clinicore.worker.emails import send_queued_emails
@@ -64,10 +63,6 @@ class Worker:
         self.jobs = list(jobs)
         self._next_run = {job.name: 0.0 for job in self.jobs}
         self._stopping = asyncio.Event()
-
-    @property
-    def clock(self) -> Clock:
-        return self.runtime.clock
 
     def stop(self) -> None:
         self._stopping.set()

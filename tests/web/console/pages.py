@@ -23,7 +23,12 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> httpx
     )
 
 
-async def console_csrf(client: httpx.AsyncClient) -> str:
-    page = await client.get("/console/keys")
-    assert page.status_code == 200
+async def page_csrf(client: httpx.AsyncClient, path: str) -> str:
+    """The CSRF token of the form on the page at ``path``."""
+    page = await client.get(path)
+    assert page.status_code == 200, page.text
     return csrf_token(page.text)
+
+
+async def console_csrf(client: httpx.AsyncClient) -> str:
+    return await page_csrf(client, "/console/keys")

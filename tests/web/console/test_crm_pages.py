@@ -31,7 +31,7 @@ from tests.factories import (
     create_practitioner,
     set_booking_rules,
 )
-from tests.web.console.pages import csrf_token, sign_in
+from tests.web.console.pages import csrf_token, page_csrf, sign_in
 from tests.web.frozen_console import FrozenApp, frozen_app
 
 # A valid US number in E.164 and as people type it.
@@ -50,12 +50,6 @@ async def signed_in_clinic(frozen: FrozenApp) -> ClinicFixture:
     response = await sign_in(frozen.client, arranged.email, arranged.password)
     assert response.status_code == 303
     return arranged
-
-
-async def page_csrf(client: httpx.AsyncClient, path: str) -> str:
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    return csrf_token(page.text)
 
 
 async def add_lead(frozen: FrozenApp, clinic: Clinic, **values: object) -> Lead:

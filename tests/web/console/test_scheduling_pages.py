@@ -18,7 +18,7 @@ from clinicore.core.scheduling.service import BookingRequest
 from clinicore.runtime import Runtime
 from tests.factories import ClinicFixture, create_clinic, create_practitioner, set_booking_rules
 from tests.support import remember_secret
-from tests.web.console.pages import csrf_token, sign_in
+from tests.web.console.pages import csrf_token, page_csrf, sign_in
 from tests.web.frozen_console import FrozenApp, frozen_app
 
 # The frozen clock says Monday 2031-03-03, 08:00 in New York (UTC-5 until 9 March).
@@ -47,12 +47,6 @@ async def signed_in_clinic(frozen: FrozenApp, **rules: int | None) -> ClinicFixt
     response = await sign_in(frozen.client, arranged.email, arranged.password)
     assert response.status_code == 303
     return arranged
-
-
-async def page_csrf(client: httpx.AsyncClient, path: str) -> str:
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    return csrf_token(page.text)
 
 
 async def book(
