@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     login_attempts_per_window: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     qualifybase_rate_limit: str = "120/minute"
+    # Test mode (state and tele_state TE): how long the built-in test providers wait before each step.
+    test_provider_delay_seconds: float = Field(default=5.0, ge=0)
+    # Largest attachment accepted (Qualiphy: 10 MB).
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 
     @field_validator("qualifybase_rate_limit")
     @classmethod

@@ -10,6 +10,7 @@ from clinicore.config import Settings
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.crypto import SecretBox
 from clinicore.kit.db import create_engine, create_sessionmaker
+from clinicore.kit.links import LinkSigner
 from clinicore.kit.rate_limit import RateLimiter
 
 
@@ -21,6 +22,10 @@ class Runtime:
     box: SecretBox
     rate_limiter: RateLimiter
     clock: Clock = field(default=system_clock)
+
+    @property
+    def links(self) -> LinkSigner:
+        return LinkSigner(self.settings.secret_key, self.settings.base_url)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = system_clock) -> Runtime:

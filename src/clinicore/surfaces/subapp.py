@@ -37,6 +37,7 @@ def create_surface_app(
     render_error: ErrorRenderer,
     openapi_url: str | None = "/openapi.json",
     description: str = "",
+    core_error_status: Callable[[CoreError], int] = status_for,
     **fastapi_options: Any,
 ) -> FastAPI:
     app = FastAPI(
@@ -53,7 +54,7 @@ def create_surface_app(
 
     @app.exception_handler(CoreError)
     async def _core_error(_request: Request, exc: CoreError) -> Response:
-        response = render_error(status_for(exc), exc.code, exc.message)
+        response = render_error(core_error_status(exc), exc.code, exc.message)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -36,3 +36,26 @@ class OutboundEmail(UUIDPrimaryKey, Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class OutboundSms(UUIDPrimaryKey, Base):
+    """A text message: queued in the caller's transaction, sent by the worker through the SMS provider
+    (the default provider keeps it here for the console to show)."""
+
+    __tablename__ = "outbound_sms"
+    __table_args__ = (Index("ix_outbound_sms_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    clinic_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("clinics.id", ondelete="CASCADE"), index=True
+    )
+    to_number: Mapped[str] = mapped_column(String(32))  # E.164
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=EmailStatus.pending)
+    provider: Mapped[str | None] = mapped_column(String(32))
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

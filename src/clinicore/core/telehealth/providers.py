@@ -1,0 +1,72 @@
+"""The network's providers and the states they are licensed in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.models import Provider, ProviderLicense
+from clinicore.core.telehealth.states import normalise_state
+from clinicore.core.telehealth.test_mode import TEST_STATE
+from clinicore.kit.clock import Clock, system_clock
+from clinicore.kit.crypto import hash_password
+
+TEST_PROVIDER_NAMES = ("Test Provider One", "Test Provider Two")
+
+
+async def create_provider(
+    session: AsyncSession,
+    *,
+    name: str,
+    states: Sequence[str],
+    credentials: str | None = None,
+    email: str | None = None,
+    npi: str | None = None,
+    password: str | None = None,
+    is_test: bool = False,
+    clock: Clock = system_clock,
+) -> Provider:
+    provider = Provider(
+        name=name,
+        credentials=credentials,
+        email=email.lower() if email else None,
+        npi=npi,
+        password_hash=hash_password(password) if password else None,
+        is_test=is_test,
+        is_active=True,
+        created_at=clock.now(),
+    )
+    session.add(provider)
+    await session.flush()
+    licensed = {TEST_STATE} if is_test else {normalise_state(state) for state in states}
+    session.add_all(ProviderLicense(provider_id=provider.id, state=state) for state in sorted(licensed))
+    await session.flush()
+    return provider
+
+
+async def licensed_states(session: AsyncSession, *, provider_id: uuid.UUID) -> list[str]:
+    result = await session.scalars(
+        select(ProviderLicense.state)
+        .where(ProviderLicense.provider_id == provider_id)
+        .order_by(ProviderLicense.state)
+    )
+    return list(result)
+
+
+async def test_providers(session: AsyncSession, *, clock: Clock = system_clock) -> Sequence[Provider]:
+    """The built-in test providers, created the first time they are needed."""
+    result = await session.scalars(
+        select(Provider)
+        .where(Provider.is_test.is_(True), Provider.is_active.is_(True))
+        .order_by(Provider.name)
+    )
+    providers = result.all()
+    if providers:
+        return providers
+    return [
+        await create_provider(session, name=name, states=(), credentials="MD", is_test=True, clock=clock)
+        for name in TEST_PROVIDER_NAMES
+    ]

@@ -1,0 +1,73 @@
+"""Reading Qualiphy request bodies the way integrators send them.
+
+Ids arrive as numbers or numeric strings; lists (``exams``, ``exam_ids``, ``pharmacy_ids``) as arrays
+or a bare value; unknown fields are ignored. A body that does not fit gives a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from clinicore.kit.errors import InvalidInput
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _as_int(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ValueError("must be a number")
+
+
+def _as_int_list(value: Any) -> Any:
+    if value is None:
+        return value
+    items = value if isinstance(value, list) else [value]
+    if isinstance(value, str) and "," in value:
+        items = [part for part in value.split(",") if part.strip()]
+    return [_as_int(item) for item in items]
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+IntId = Annotated[int, BeforeValidator(_as_int)]
+IntList = Annotated[list[int], BeforeValidator(_as_int_list)]
+Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
+
+
+class Body(BaseModel):
+    """Base of every Qualiphy request model: unknown fields ignored, ``api_key`` read by auth."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+def describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first.get("loc", ()))
+    kind = first.get("type", "")
+    if kind == "missing":
+        return f"{location} is required"
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"{location}: {message}" if location else message
+
+
+def parse(model: type[M], fields: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else None
+        raise InvalidInput(describe(exc), field=field) from None
