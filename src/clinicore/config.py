@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     test_provider_delay_seconds: float = Field(default=5.0, ge=0)
     # Largest attachment accepted (Qualiphy: 10 MB).
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # SMS: "log" keeps each message in the outbox for the console to show; "twilio" sends it for real.
+    sms_provider: str = Field(default="log", pattern="^(log|twilio)$")
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None  # E.164
+    twilio_api_base_url: str = "https://api.twilio.com"
 
     @field_validator("qualifybase_rate_limit")
     @classmethod

@@ -1,0 +1,1 @@
+"""People: a clinic's clients (its patients), found or created by email or phone."""

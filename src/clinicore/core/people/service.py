@@ -1,0 +1,106 @@
+"""Clients: found by normalised email, then by E.164 phone, within one clinic; created with the
+clinic's next client number otherwise. Services never commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.models import Client
+from clinicore.core.people import repository
+from clinicore.kit.clock import Clock, system_clock
+from clinicore.kit.errors import InvalidInput
+
+DEFAULT_REGION = "US"
+GENDERS = {1: "male", 2: "female", 3: "prefer not to say"}
+
+
+def client_counter_name(clinic_id: uuid.UUID) -> str:
+    return f"client:{clinic_id}"
+
+
+def normalise_email(value: str, *, field: str = "email") -> str:
+    """The address as email-validator normalises it (lower-case domain), or a 400 naming ``field``."""
+    try:
+        normalised = validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"{field}: {exc}", field=field) from None
+    if len(normalised) > 320:
+        raise InvalidInput(f"{field}: at most 320 characters", field=field)
+    return normalised
+
+
+def normalise_phone(value: str, *, field: str = "phone") -> str:
+    """E.164 (``+15552223232``); a national number is read as a U.S. one (``1234567890``)."""
+    text = value.strip()
+    try:
+        number = phonenumbers.parse(text, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise InvalidInput(
+            f"{field}: {text!r} is not a phone number (use +15552223232 or 1234567890)", field=field
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+async def get_client(session: AsyncSession, *, clinic_id: uuid.UUID, client_id: uuid.UUID) -> Client | None:
+    return await repository.get_client(session, clinic_id=clinic_id, client_id=client_id)
+
+
+async def find_or_create_client(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str,
+    dob: date | None = None,
+    gender: int | None = None,
+    dmv_license_number: str | None = None,
+    address_line_1: str | None = None,
+    address_line_2: str | None = None,
+    city: str | None = None,
+    state: str | None = None,
+    zip_code: str | None = None,
+    clock: Clock = system_clock,
+) -> Client:
+    """The clinic's client with this email (else this phone), updated with the details given; or a
+    new client with the clinic's next number. Details not given (None) are left as they were."""
+    email = normalise_email(email)
+    phone = normalise_phone(phone)
+    if gender is not None and gender not in GENDERS:
+        raise InvalidInput("gender: must be 1 (male), 2 (female) or 3 (prefer not to say)", field="gender")
+    client = await repository.client_by_email(session, clinic_id=clinic_id, email=email)
+    if client is None:
+        client = await repository.client_by_phone(session, clinic_id=clinic_id, phone=phone)
+    now = clock.now()
+    if client is None:
+        number = await repository.next_counter_value(session, client_counter_name(clinic_id))
+        client = Client(clinic_id=clinic_id, number=number, created_at=now)
+        session.add(client)
+    client.first_name = first_name
+    client.last_name = last_name
+    client.email = email
+    client.phone = phone
+    optional = {
+        "date_of_birth": dob,
+        "gender": gender,
+        "dmv_license_number": dmv_license_number,
+        "address_line_1": address_line_1,
+        "address_line_2": address_line_2,
+        "city": city,
+        "state": state,
+        "zip_code": zip_code,
+    }
+    for name, value in optional.items():
+        if value is not None:
+            setattr(client, name, value)
+    client.updated_at = now
+    await session.flush()
+    return client

@@ -1,0 +1,196 @@
+"""Qualiphy's exact JSON for the catalog and invite endpoints: request bodies as integrators send them
+(ids as numbers or numeric strings, ``exams`` as an array or a bare number, unknown fields ignored)
+and responses as the doc shows them, each with ``http_code``."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator
+from pydantic_core import PydanticCustomError
+
+from clinicore.surfaces.qualiphy.parsing import Body
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+LARGEST_ID = 2**31 - 1  # ids are 32-bit integer columns
+
+
+def _missing() -> PydanticCustomError:
+    # Reported by parsing.describe as "<field> is required", the same as a field left out.
+    return PydanticCustomError("missing", "Field required")
+
+
+def _number(value: Any) -> int:
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None:
+        raise ValueError("must be a number")
+    if not 0 <= number <= LARGEST_ID:
+        raise ValueError(f"must be a number from 0 to {LARGEST_ID}")
+    return number
+
+
+def _exam_ids(value: Any) -> list[int]:
+    if value is None or value == "" or value == []:
+        raise _missing()
+    items = value if isinstance(value, list) else [value]
+    if isinstance(value, str) and "," in value:
+        items = [part for part in value.split(",") if part.strip()]
+    return [_number(item) for item in items]
+
+
+def _required_text(value: Any) -> str:
+    if value is None:
+        raise _missing()
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a phone number or ZIP sent as a JSON number
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if not value.strip():
+        raise _missing()
+    return value.strip()
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value.strip() or None
+
+
+def _optional_number(value: Any) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _number(value)
+
+
+def _date_of_birth(value: Any) -> date:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _missing()
+    if isinstance(value, str) and DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("must be a date in YYYY-MM-DD format")
+
+
+ExamIds = Annotated[list[int], BeforeValidator(_exam_ids)]
+RequiredText = Annotated[str, BeforeValidator(_required_text)]
+OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
+OptionalNumber = Annotated[int | None, BeforeValidator(_optional_number)]
+DateOfBirth = Annotated[date, BeforeValidator(_date_of_birth)]
+Id = Annotated[int, BeforeValidator(_number)]
+
+
+# --- requests -------------------------------------------------------------------------------------
+
+
+class ExamInvite(Body):
+    """``/exam_invite``: the required fields in the order their errors are reported."""
+
+    exams: ExamIds
+    first_name: RequiredText
+    last_name: RequiredText
+    email: RequiredText
+    dob: DateOfBirth
+    phone_number: RequiredText
+    tele_state: RequiredText
+
+    webhook_url: OptionalText = None
+    additional_data: Any = None  # a string or an object, echoed back unchanged
+    redirect_approve: OptionalText = None
+    redirect_reject: OptionalText = None
+    redirect_na: OptionalText = None
+    redirect_missed: OptionalText = None
+    gender: OptionalNumber = None  # 1 male, 2 female, 3 prefer not to say
+    dmv_license_number: OptionalText = None
+    address_line_1: OptionalText = None
+    address_line_2: OptionalText = None
+    city: OptionalText = None
+    state: OptionalText = None
+    zip_code: OptionalText = None
+    shipping_address_line_1: OptionalText = None
+    shipping_address_line_2: OptionalText = None
+    shipping_city: OptionalText = None
+    shipping_state: OptionalText = None
+    shipping_zip_code: OptionalText = None
+
+    custom_pharmacy: OptionalNumber = None  # 1 = custom, 2 = partner (inverted on purpose)
+    pharmacy_id: OptionalNumber = None
+    order_set_id: OptionalNumber = None
+    exam_pos_id: OptionalNumber = None  # legacy fallback for order_set_id
+    provider_pos_selection: OptionalNumber = None
+    ncpdpid: OptionalText = None
+    pharmacy_name: OptionalText = None
+    pharmacy_address_line_1: OptionalText = None
+    pharmacy_address_line_2: OptionalText = None
+    pharmacy_city: OptionalText = None
+    pharmacy_state: OptionalText = None
+    pharmacy_zip_code: OptionalText = None
+    pharmacy_phone: OptionalText = None
+    pharmacy_type: OptionalText = None
+    custom_pharmacy_patient_choice: OptionalNumber = None
+    skip_pharmacy_confirmation: OptionalNumber = None
+    custom_pharmacy_patient_billing: OptionalNumber = None
+    custom_pharmacy_clinic_billing: OptionalNumber = None
+    custom_pharmacy_delivery_method: OptionalNumber = None
+
+
+class PatientExamRequest(Body):
+    """``/exam_invite_resend`` and ``/exam_invite_cancel``."""
+
+    patient_exam_id: Id
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+
+class Exam(BaseModel):
+    id: int
+    title: str
+    rx_type: int  # 1 GFE, 2 Rx (urgent care included)
+    price: str | None  # "27.99", or null without a fixed price
+    attachments_required: int  # 1 not required, 2 required
+    attachments: list[str]
+
+
+class ExamList(BaseModel):
+    http_code: int = 200
+    clinic_id: int
+    exams: list[Exam]
+
+
+class InvitedExam(BaseModel):
+    patient_exam_id: int
+    exam_id: int
+    exam_title: str
+
+
+class ExamInviteResponse(BaseModel):
+    http_code: int = 200
+    meeting_url: str
+    meeting_uuid: str
+    patient_exams: list[InvitedExam]
+
+
+class PatientExamMessage(BaseModel):
+    """Resend and cancel: the doc shows no body, so a message and the ids it acted on."""
+
+    http_code: int = 200
+    message: str
+    patient_exam_id: int
+    meeting_uuid: str
+    status: str
