@@ -12,6 +12,7 @@ from clinicore.kit.crypto import SecretBox
 from clinicore.kit.db import create_engine, create_sessionmaker
 from clinicore.kit.links import LinkSigner
 from clinicore.kit.rate_limit import RateLimiter
+from clinicore.kit.storage import FileStorage, build_storage
 
 
 @dataclass
@@ -26,6 +27,10 @@ class Runtime:
     @property
     def links(self) -> LinkSigner:
         return LinkSigner(self.settings.secret_key, self.settings.base_url)
+
+    @property
+    def storage(self) -> FileStorage:
+        return build_storage(self.settings)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = system_clock) -> Runtime:

@@ -15,7 +15,7 @@ from clinicore.kit.errors import InvalidInput
 M = TypeVar("M", bound=BaseModel)
 
 
-def _as_int(value: Any) -> Any:
+def as_int(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("must be a number")
     if isinstance(value, int):
@@ -33,7 +33,7 @@ def _as_int_list(value: Any) -> Any:
     items = value if isinstance(value, list) else [value]
     if isinstance(value, str) and "," in value:
         items = [part for part in value.split(",") if part.strip()]
-    return [_as_int(item) for item in items]
+    return [as_int(item) for item in items]
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -43,7 +43,7 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
-IntId = Annotated[int, BeforeValidator(_as_int)]
+IntId = Annotated[int, BeforeValidator(as_int)]
 IntList = Annotated[list[int], BeforeValidator(_as_int_list)]
 Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
 
