@@ -12,6 +12,7 @@ from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.cli.demo_telehealth import seed_telehealth_demo
 from clinicore.core.audit.service import CLI
 from clinicore.core.crm import service as crm_service
 from clinicore.core.models import AgentDirection, ApiKeyKind, Clinic, Partner
@@ -164,6 +165,7 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
         }
         partner_key = await _fresh_key(session, runtime, ApiKeyKind.intakeq_partner, partner=partner)
         await _demo_schedule(session, runtime, clinic)
+        await seed_telehealth_demo(session, runtime, clinic)
     return DemoResult(
         base_url=runtime.settings.base_url,
         clinic_id=str(clinic.id),

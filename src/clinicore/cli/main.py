@@ -15,6 +15,7 @@ import uvicorn
 from rich.console import Console
 
 from clinicore.cli.demo import DemoResult, seed_demo
+from clinicore.cli.pharmacies import import_pharmacies
 from clinicore.config import Settings, SettingsError, load_settings
 from clinicore.core.audit.service import CLI
 from clinicore.core.models import ApiKeyKind, ClinicUserRole
@@ -31,6 +32,7 @@ clinic_app = typer.Typer(help="Clinics.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
 app.add_typer(clinic_app, name="clinic")
+app.command("import-pharmacies")(import_pharmacies)
 console = Console()
 T = TypeVar("T")
 

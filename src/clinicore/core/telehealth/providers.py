@@ -14,7 +14,12 @@ from clinicore.core.telehealth.test_mode import TEST_STATE
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.crypto import hash_password
 
-TEST_PROVIDER_NAMES = ("Test Provider One", "Test Provider Two")
+# Fixed emails (the column is unique): two workers creating them at once cannot both succeed; the
+# loser's transaction fails and its timer step runs again later with the winner's providers.
+TEST_PROVIDERS = (
+    ("Test Provider One", "test-provider-1@providers.clinicore.invalid"),
+    ("Test Provider Two", "test-provider-2@providers.clinicore.invalid"),
+)
 
 
 async def create_provider(
@@ -67,6 +72,12 @@ async def test_providers(session: AsyncSession, *, clock: Clock = system_clock) 
     if providers:
         return providers
     return [
-        await create_provider(session, name=name, states=(), credentials="MD", is_test=True, clock=clock)
-        for name in TEST_PROVIDER_NAMES
+        await create_provider(
+            session, name=name, email=email, states=(), credentials="MD", is_test=True, clock=clock
+        )
+        for name, email in TEST_PROVIDERS
     ]
+
+
+async def provider_by_email(session: AsyncSession, *, email: str) -> Provider | None:
+    return await session.scalar(select(Provider).where(Provider.email == email.lower()))
