@@ -28,6 +28,7 @@ from clinicore.web.console.routes import router as console_router
 from clinicore.web.console.scheduling import router as console_scheduling_router
 from clinicore.web.console.session import CsrfRejected, SignInRequired, sign_in_url
 from clinicore.web.console.webhooks import router as console_webhooks_router
+from clinicore.web.documents import router as documents_router
 from clinicore.web.templating import STATIC_DIR, templates
 from clinicore.worker.loop import Worker
 
@@ -97,6 +98,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(console_scheduling_router)
     app.include_router(console_crm_router)
     app.include_router(calendar_feed_router)
+    app.include_router(documents_router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in_required(_request: Request, exc: SignInRequired) -> Response:

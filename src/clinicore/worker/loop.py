@@ -20,6 +20,8 @@ from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.observability import get_logger
 from clinicore.runtime import Runtime
 from clinicore.worker.emails import send_queued_emails
+from clinicore.worker.sms import send_queued_sms
+from clinicore.worker.telehealth import run_telehealth_timers
 from clinicore.worker.webhooks import deliver_due_webhooks, fan_out_pending_events
 
 log = get_logger("clinicore.worker")
@@ -54,6 +56,8 @@ DEFAULT_JOBS: tuple[PeriodicJob | StandaloneJob, ...] = (
     PeriodicJob("webhook_event.fan_out", 0, fan_out_pending_events),
     StandaloneJob("webhook_delivery.send", 0, deliver_due_webhooks),
     StandaloneJob("email.send", 5, send_queued_emails),
+    PeriodicJob("telehealth.timers", 1, run_telehealth_timers),
+    StandaloneJob("sms.send", 5, send_queued_sms),
 )
 
 

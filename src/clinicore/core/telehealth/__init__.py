@@ -1,3 +1,9 @@
 """Telehealth: the exam catalog, invites and patient exams through their lifecycle, providers,
-prescriptions. Sub-modules: catalog, providers, test_mode (and, as they land: invites, answers,
-attachments, lifecycle, prescriptions, documents)."""
+prescriptions and the consultation record.
+
+Modules: catalog (exams, questions), invites (invite, resend, cancel), answers, attachments,
+lifecycle (questionnaire, waiting room, provider queue, decisions), prescriptions (prescribe, pharmacy
+confirms, ships), timers (test-mode providers, the missed rule), snapshots (event payloads),
+documents (the consultation PDF), providers, states, test_mode, events (event types); queries in
+repository and exam_repository.
+"""
