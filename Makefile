@@ -39,8 +39,8 @@ browser:
 	  else echo "chromium is missing and we are not root: browser tests will be skipped"; fi; }
 
 lint: install-test
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench docs/examples
+	$(BIN)/ruff format --check src tests bench docs/examples
 
 typecheck: install-test
 	$(BIN)/mypy
