@@ -20,8 +20,8 @@ from clinicore.core.models import (
 from clinicore.core.models import (
     TestOutcome as NamedOutcome,
 )
+from clinicore.core.pharmacy.schemas import DrugItem
 from clinicore.core.telehealth import lifecycle, prescriptions
-from clinicore.core.telehealth.prescriptions import DrugItem
 from clinicore.kit.clock import FrozenClock
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
 from clinicore.runtime import Runtime

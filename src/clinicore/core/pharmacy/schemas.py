@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from clinicore.core.models import OrderSet, OrderSetItem, PartnerPharmacy
+from clinicore.core.models.pharmacy import DrugFields
+
+DRUG_COLUMNS = (
+    "drug_name",
+    "strength",
+    "form",
+    "ndc",
+    "quantity",
+    "quantity_units",
+    "refills",
+    "days_supply",
+    "directions",
+    "schedule_code",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class DrugItem:
-    """One drug of an order set (the same fields a prescription item carries)."""
+    """One drug: of an order set, or written on a prescription (both tables share ``DrugFields``)."""
 
     drug_name: str
     strength: str | None = None
@@ -22,6 +37,16 @@ class DrugItem:
     days_supply: int | None = None
     directions: str | None = None
     schedule_code: str | None = None
+
+    @classmethod
+    def of(cls, row: DrugFields) -> DrugItem:
+        return cls(**{name: getattr(row, name) for name in DRUG_COLUMNS})
+
+    def columns(self) -> dict[str, Any]:
+        """The values of a ``DrugFields`` row."""
+        values = {name: getattr(self, name) for name in DRUG_COLUMNS}
+        values["drug_name"] = self.drug_name.strip()
+        return values
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,20 +205,7 @@ async def create_order_set(
     session.add(order_set)
     await session.flush()
     session.add_all(
-        OrderSetItem(
-            order_set_id=order_set.id,
-            position=position,
-            drug_name=item.drug_name.strip(),
-            strength=item.strength,
-            form=item.form,
-            ndc=item.ndc,
-            quantity=item.quantity,
-            quantity_units=item.quantity_units,
-            refills=item.refills,
-            days_supply=item.days_supply,
-            directions=item.directions,
-            schedule_code=item.schedule_code,
-        )
+        OrderSetItem(order_set_id=order_set.id, position=position, **item.columns())
         for position, item in enumerate(items, start=1)
     )
     await session.flush()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +26,7 @@ from clinicore.core.models import (
     RxType,
     Shipment,
 )
+from clinicore.core.pharmacy.schemas import DrugItem
 from clinicore.core.telehealth import exam_repository
 from clinicore.core.telehealth.events import PRESCRIPTION_CONFIRMED, PRESCRIPTION_SHIPPED
 from clinicore.core.telehealth.exam_repository import ExamRecord
@@ -37,22 +37,6 @@ from clinicore.kit.links import LinkSigner
 
 CUSTOM_PHARMACY = 1  # Qualiphy: custom_pharmacy 1 = custom (retail), 2 = partner (inverted on purpose)
 PROVIDER_PICKS_BOTH = 3  # provider_pos_selection 3: the provider picks the pharmacy and the order set
-
-
-@dataclass(frozen=True, slots=True)
-class DrugItem:
-    """One treatment item written by a provider (or by a test provider)."""
-
-    drug_name: str
-    strength: str | None = None
-    form: str | None = None
-    ndc: str | None = None
-    quantity: str | None = None
-    quantity_units: str | None = None
-    refills: int = 0
-    days_supply: int | None = None
-    directions: str | None = None
-    schedule_code: str | None = None
 
 
 def is_custom_pharmacy(meeting: Meeting) -> bool:
@@ -104,20 +88,7 @@ async def _order_set_for(session: AsyncSession, record: ExamRecord, *, order_set
 
 
 def _row(prescription_id: uuid.UUID, position: int, item: DrugItem) -> PrescriptionItem:
-    return PrescriptionItem(
-        prescription_id=prescription_id,
-        position=position,
-        drug_name=item.drug_name.strip(),
-        strength=item.strength,
-        form=item.form,
-        ndc=item.ndc,
-        quantity=item.quantity,
-        quantity_units=item.quantity_units,
-        refills=item.refills,
-        days_supply=item.days_supply,
-        directions=item.directions,
-        schedule_code=item.schedule_code,
-    )
+    return PrescriptionItem(prescription_id=prescription_id, position=position, **item.columns())
 
 
 async def prescribe(
@@ -202,18 +173,7 @@ async def write_prescription(
         prescription.pharmacy_phone = pharmacy.phone
         if not rows:
             rows = [
-                DrugItem(
-                    drug_name=item.drug_name,
-                    strength=item.strength,
-                    form=item.form,
-                    ndc=item.ndc,
-                    quantity=item.quantity,
-                    quantity_units=item.quantity_units,
-                    refills=item.refills,
-                    days_supply=item.days_supply,
-                    directions=item.directions,
-                    schedule_code=item.schedule_code,
-                )
+                DrugItem.of(item)
                 for item in await exam_repository.order_set_items(session, order_set_id=order_set.id)
             ]
         if not rows:

@@ -19,9 +19,9 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import ExamOutcome, PatientExamStatus, Provider, RxType, TestOutcome
+from clinicore.core.pharmacy.schemas import DrugItem
 from clinicore.core.telehealth import exam_repository, lifecycle, prescriptions, providers
 from clinicore.core.telehealth.exam_repository import ExamRecord
-from clinicore.core.telehealth.prescriptions import DrugItem
 from clinicore.kit.clock import Clock
 from clinicore.kit.links import LinkSigner
 from clinicore.kit.observability import get_logger
