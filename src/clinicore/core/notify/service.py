@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicore.core.models import EmailStatus, OutboundEmail
+from clinicore.core.models import EmailStatus, OutboundEmail, OutboundSms
 from clinicore.core.notify import repository
 from clinicore.kit.clock import Clock, system_clock
 
@@ -63,7 +63,7 @@ async def queue_email(
 async def claim_due_emails(session: AsyncSession, *, clock: Clock, limit: int = 20) -> Sequence[QueuedEmail]:
     now = clock.now()
     claimed = []
-    for email in await repository.due_emails(session, now=now, limit=limit):
+    for email in await repository.due_messages(session, OutboundEmail, now=now, limit=limit):
         email.claimed_until = now + EMAIL_LEASE
         claimed.append(
             QueuedEmail(id=email.id, to_address=email.to_address, subject=email.subject, body=email.body)
@@ -77,19 +77,23 @@ async def record_email_result(
     email = await repository.get_email(session, email_id)
     if email is None:
         return
-    now = clock.now()
-    email.attempt_count += 1
-    email.claimed_until = None
+    record_attempt(email, error=error, now=clock.now())
+
+
+def record_attempt(message: OutboundEmail | OutboundSms, *, error: str | None, now: datetime) -> None:
+    """One send attempt of an outbox message: sent, or retried after the next delay, or failed."""
+    message.attempt_count += 1
+    message.claimed_until = None
     if error is None:
-        email.status = EmailStatus.sent
-        email.sent_at = now
-        email.last_error = None
+        message.status = EmailStatus.sent
+        message.sent_at = now
+        message.last_error = None
         return
-    email.last_error = error[:MAX_ERROR_LENGTH]
-    if email.attempt_count > len(EMAIL_RETRY_DELAYS):
-        email.status = EmailStatus.failed
+    message.last_error = error[:MAX_ERROR_LENGTH]
+    if message.attempt_count > len(EMAIL_RETRY_DELAYS):
+        message.status = EmailStatus.failed
     else:
-        email.next_attempt_at = now + EMAIL_RETRY_DELAYS[email.attempt_count - 1]
+        message.next_attempt_at = now + EMAIL_RETRY_DELAYS[message.attempt_count - 1]
 
 
 async def emails_to(session: AsyncSession, *, to_address: str) -> Sequence[OutboundEmail]:

@@ -14,15 +14,14 @@ from datetime import timedelta
 from typing import Protocol
 
 import httpx
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.config import Settings
 from clinicore.core.models import EmailStatus, OutboundSms
-from clinicore.core.notify.service import EMAIL_RETRY_DELAYS, MAX_ERROR_LENGTH
+from clinicore.core.notify import repository
+from clinicore.core.notify.service import record_attempt
 from clinicore.kit.clock import Clock, system_clock
 
-SMS_RETRY_DELAYS = EMAIL_RETRY_DELAYS
 # Longer than any provider call: a send still running is never taken over by another worker.
 SMS_LEASE = timedelta(minutes=2)
 SMS_TIMEOUT_SECONDS = 20
@@ -138,33 +137,15 @@ async def queue_sms(
     return sms
 
 
-# The two outbox queries live beside the outbox they serve (notify's repository holds email's).
-async def _due_sms(session: AsyncSession, *, clock: Clock, limit: int) -> Sequence[OutboundSms]:
-    now = clock.now()
-    query = (
-        select(OutboundSms)
-        .where(
-            OutboundSms.status == EmailStatus.pending,
-            OutboundSms.next_attempt_at <= now,
-            or_(OutboundSms.claimed_until.is_(None), OutboundSms.claimed_until <= now),
-        )
-        .order_by(OutboundSms.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return (await session.scalars(query)).all()
-
-
 async def sms_to(session: AsyncSession, *, to_number: str) -> Sequence[OutboundSms]:
-    query = select(OutboundSms).where(OutboundSms.to_number == to_number).order_by(OutboundSms.created_at)
-    return (await session.scalars(query)).all()
+    return await repository.sms_to(session, to_number)
 
 
 async def claim_due_sms(session: AsyncSession, *, clock: Clock, limit: int = 20) -> Sequence[QueuedSms]:
     """Lease due messages to this worker (PostgreSQL: rows locked, others skip them)."""
     now = clock.now()
     claimed = []
-    for sms in await _due_sms(session, clock=clock, limit=limit):
+    for sms in await repository.due_messages(session, OutboundSms, now=now, limit=limit):
         sms.claimed_until = now + SMS_LEASE
         claimed.append(QueuedSms(id=sms.id, to_number=sms.to_number, body=sms.body))
     return claimed
@@ -182,18 +163,7 @@ async def record_sms_result(
     sms = await session.get(OutboundSms, sms_id)
     if sms is None:
         return
-    now = clock.now()
-    sms.attempt_count += 1
-    sms.claimed_until = None
     sms.provider = provider
     if error is None:
-        sms.status = EmailStatus.sent
-        sms.sent_at = now
         sms.provider_message_id = provider_message_id
-        sms.last_error = None
-        return
-    sms.last_error = error[:MAX_ERROR_LENGTH]
-    if sms.attempt_count > len(SMS_RETRY_DELAYS):
-        sms.status = EmailStatus.failed
-    else:
-        sms.next_attempt_at = now + SMS_RETRY_DELAYS[sms.attempt_count - 1]
+    record_attempt(sms, error=error, now=clock.now())
