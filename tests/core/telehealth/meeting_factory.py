@@ -103,6 +103,11 @@ async def create_meeting(
         meeting = Meeting(
             clinic_id=clinic.id,
             client_id=client.id,
+            patient_first_name=client.first_name,
+            patient_last_name=client.last_name,
+            patient_email=client.email or "",
+            patient_phone=client.phone or "",
+            patient_date_of_birth=client.date_of_birth,
             tele_state=TEST_STATE if is_test else tele_state,
             is_test=is_test,
             test_outcome=test_outcome.value if test_outcome else None,

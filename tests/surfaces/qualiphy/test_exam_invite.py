@@ -173,15 +173,16 @@ class TestInvite:
         assert events[1].payload["is_test"] is False
         assert "Jane" not in str(events[1].payload)  # no PHI in the event payload
 
-    async def test_the_client_is_created_then_found_by_email_then_by_phone(self, qp: QualiphyClinic) -> None:
+    async def test_the_client_is_created_then_found_by_email_without_case(self, qp: QualiphyClinic) -> None:
         await invite(qp, invite_body(qp.catalog.botox.id, gender=2, city="Albany", zip_code="12207"))
-        await invite(qp, invite_body(qp.catalog.filler.id, email="JANE.DOE@Patients.Example.com"))
         await invite(
-            qp, invite_body(qp.catalog.filler.id, email="jane@new.example.com", phone_number="5552223232")
+            qp,
+            invite_body(qp.catalog.filler.id, email="JANE.DOE@Patients.Example.com", first_name="Janet"),
         )
         [client] = await clients_of(qp)
         assert client.number == 1
-        assert client.email == "jane@new.example.com"  # found by phone, details updated
+        # The client has exams: a later invite never rewrites who they are.
+        assert (client.first_name, client.email) == ("Jane", "jane.doe@patients.example.com")
         assert client.phone == "+15552223232"
         assert client.date_of_birth is not None and client.date_of_birth.isoformat() == "1990-06-30"
         assert client.gender == 2 and client.city == "Albany" and client.zip_code == "12207"
@@ -191,6 +192,30 @@ class TestInvite:
         )
         numbers = [(row.number, row.phone) for row in await clients_of(qp)]
         assert numbers == [(1, "+15552223232"), (2, "+12125550100")]
+
+    async def test_the_meeting_keeps_the_patient_as_the_invite_named_them(self, qp: QualiphyClinic) -> None:
+        first = await invite(qp, invite_body(qp.catalog.botox.id))
+        second = await invite(
+            qp,
+            invite_body(
+                qp.catalog.filler.id,
+                first_name="Janet",
+                email="JANE.DOE@patients.example.com",
+                phone_number="2125550100",
+                dob="1991-01-02",
+            ),
+        )
+        earlier = await read_meeting(qp, first["meeting_uuid"])
+        later = await read_meeting(qp, second["meeting_uuid"])
+        assert earlier.client_id == later.client_id
+        assert (earlier.patient_first_name, earlier.patient_phone) == ("Jane", "+15552223232")
+        assert (later.patient_first_name, later.patient_email, later.patient_phone) == (
+            "Janet",
+            "JANE.DOE@patients.example.com",
+            "+12125550100",
+        )
+        assert later.patient_date_of_birth is not None
+        assert later.patient_date_of_birth.isoformat() == "1991-01-02"
 
     async def test_client_numbers_are_per_clinic(self, qp: QualiphyClinic, other_qp: QualiphyClinic) -> None:
         await invite(qp, invite_body(qp.catalog.botox.id))
@@ -350,18 +375,23 @@ class TestTeleState:
         body = await invite(qp, invite_body(qp.catalog.botox.id, tele_state="dc"))
         assert (await read_meeting(qp, body["meeting_uuid"])).tele_state == "DC"
 
-    async def test_tele_state_te_without_state_te_is_refused(self, qp: QualiphyClinic) -> None:
-        body = invite_body(qp.catalog.botox.id, first_name="Test", last_name="Approve", tele_state="TE")
-        message = await error_of(qp, body)
-        assert message.startswith(
-            "tele_state: TE is test mode, which needs both state and tele_state set to TE"
+    @pytest.mark.parametrize("state", [None, "NY", "te"])
+    async def test_tele_state_te_alone_is_test_mode_whatever_the_address_state(
+        self, qp: QualiphyClinic, state: str | None
+    ) -> None:
+        """Five of seven integrations send ``tele_state: TE`` and no ``state`` (only an address)."""
+        body = invite_body(
+            qp.catalog.botox.id, first_name="Test", last_name="Approve", tele_state="TE", state=state
         )
-        message = await error_of(qp, {**body, "state": "NY"})
-        assert "(state is NY)" in message
+        invited = await invite(qp, body)
+        meeting = await read_meeting(qp, invited["meeting_uuid"])
+        assert meeting.is_test and meeting.tele_state == "TE" and meeting.test_outcome == Outcome.approve
+        [client] = await clients_of(qp)
+        assert client.state == ("NY" if state == "NY" else None)  # TE is no address
 
-    async def test_state_te_with_a_live_tele_state_is_refused(self, qp: QualiphyClinic) -> None:
+    async def test_state_te_with_a_live_tele_state_is_no_address(self, qp: QualiphyClinic) -> None:
         message = await error_of(qp, invite_body(qp.catalog.botox.id, state="TE"))
-        assert message.startswith("state: TE is test mode")
+        assert message.startswith("state: TE is not a U.S. state; test mode is asked for with tele_state TE")
 
     async def test_a_test_name_without_one_outcome_is_refused_with_the_accepted_names(
         self, qp: QualiphyClinic

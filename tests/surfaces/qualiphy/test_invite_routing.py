@@ -234,7 +234,7 @@ class TestCustomPharmacy:
             meeting.custom_pharmacy_patient_billing,
             meeting.custom_pharmacy_clinic_billing,
             meeting.custom_pharmacy_delivery_method,
-        ) == (1, 1, 2)
+        ) == (1, "1", 2)
 
     async def test_skipping_confirmation_needs_every_pharmacy_field(self, qp: QualiphyClinic) -> None:
         fields = {**CVS, "pharmacy_phone": None}
@@ -332,17 +332,9 @@ class TestProvidersChoice:
 
     async def test_2_the_provider_picks_the_order_set(self, qp: QualiphyClinic) -> None:
         pharmacy = await create_pharmacy(qp, exams=[qp.catalog.glp1])
-        order_set = await create_order_set(qp, pharmacy, qp.catalog.glp1)
         glp1 = qp.catalog.glp1.id
         message = await error_of(qp, invite_body(glp1, provider_pos_selection=2))
         assert message.startswith("pharmacy_id is required with provider_pos_selection 2")
-        message = await error_of(
-            qp,
-            invite_body(glp1, provider_pos_selection=2, pharmacy_id=pharmacy.id, order_set_id=order_set.id),
-        )
-        assert message.startswith(
-            "order_set_id: with provider_pos_selection 2 the provider picks the order set"
-        )
         body = await invite(qp, invite_body(glp1, provider_pos_selection="2", pharmacy_id=pharmacy.id))
         meeting = await read_meeting(qp, body["meeting_uuid"])
         assert (meeting.provider_pos_selection, meeting.pharmacy_id, meeting.order_set_id) == (
@@ -350,6 +342,23 @@ class TestProvidersChoice:
             pharmacy.id,
             None,
         )
+
+    async def test_2_with_an_order_set_takes_it_as_the_providers_starting_suggestion(
+        self, qp: QualiphyClinic
+    ) -> None:
+        pharmacy = await create_pharmacy(qp, exams=[qp.catalog.glp1])
+        order_set = await create_order_set(qp, pharmacy, qp.catalog.glp1)
+        body = await invite(
+            qp,
+            invite_body(
+                qp.catalog.glp1.id,
+                provider_pos_selection=2,
+                pharmacy_id=pharmacy.id,
+                order_set_id=order_set.id,
+            ),
+        )
+        meeting = await read_meeting(qp, body["meeting_uuid"])
+        assert (meeting.provider_pos_selection, meeting.order_set_id) == (2, order_set.id)
 
     async def test_3_the_provider_picks_both(self, qp: QualiphyClinic) -> None:
         pharmacy = await create_pharmacy(qp, exams=[qp.catalog.glp1])
@@ -366,3 +375,119 @@ class TestProvidersChoice:
         assert message.startswith(
             "provider_pos_selection: must be 1 (you specify pharmacy_id and order_set_id)"
         )
+
+
+class TestWhatRealIntegrationsSend:
+    """Fields that the chosen routing ignores are ignored whatever their type, and the legacy
+    ``exam_pos_id`` works wherever ``order_set_id`` does, as real integrations expect."""
+
+    @pytest.mark.parametrize(
+        "ignored",
+        [
+            {"custom_pharmacy_clinic_billing": "Glow Medspa Downtown"},
+            {"custom_pharmacy_patient_choice": "yes", "skip_pharmacy_confirmation": {"a": 1}},
+            {"ncpdpid": 12, "pharmacy_state": ["NY"], "custom_pharmacy_delivery_method": "ship"},
+        ],
+    )
+    async def test_partner_routing_ignores_custom_pharmacy_fields_of_any_type(
+        self, qp: QualiphyClinic, ignored: dict[str, Any]
+    ) -> None:
+        pharmacy = await create_pharmacy(qp, exams=[qp.catalog.glp1])
+        order_set = await create_order_set(qp, pharmacy, qp.catalog.glp1)
+        for custom_pharmacy in (2, "2", None):
+            body = await invite(
+                qp,
+                invite_body(
+                    qp.catalog.glp1.id,
+                    custom_pharmacy=custom_pharmacy,
+                    pharmacy_id=pharmacy.id,
+                    order_set_id=order_set.id,
+                    **ignored,
+                ),
+            )
+            meeting = await read_meeting(qp, body["meeting_uuid"])
+            assert (meeting.custom_pharmacy, meeting.pharmacy_id, meeting.order_set_id) == (
+                2,
+                pharmacy.id,
+                order_set.id,
+            )
+            assert meeting.custom_pharmacy_clinic_billing is None and meeting.ncpdpid is None
+
+    async def test_custom_routing_ignores_partner_fields_of_any_type(self, qp: QualiphyClinic) -> None:
+        body = await invite(
+            qp,
+            invite_body(
+                qp.catalog.glp1.id,
+                custom_pharmacy=1,
+                pharmacy_id="Empower",
+                order_set_id={"id": 1},
+                exam_pos_id=[1],
+                provider_pos_selection="provider",
+                **CVS,
+            ),
+        )
+        meeting = await read_meeting(qp, body["meeting_uuid"])
+        assert (meeting.custom_pharmacy, meeting.ncpdpid, meeting.pharmacy_id) == (1, "3345678", None)
+
+    async def test_the_clinic_billing_name_is_kept_under_custom_routing(self, qp: QualiphyClinic) -> None:
+        body = await invite(
+            qp,
+            invite_body(
+                qp.catalog.glp1.id,
+                custom_pharmacy=1,
+                custom_pharmacy_patient_billing=1,
+                custom_pharmacy_clinic_billing="Glow Medspa Downtown",
+                **CVS,
+            ),
+        )
+        meeting = await read_meeting(qp, body["meeting_uuid"])
+        assert meeting.custom_pharmacy_clinic_billing == "Glow Medspa Downtown"
+
+    async def test_the_chosen_routings_own_fields_are_still_checked(self, qp: QualiphyClinic) -> None:
+        message = await error_of(
+            qp, invite_body(qp.catalog.glp1.id, custom_pharmacy=2, pharmacy_id="Empower")
+        )
+        assert message == "pharmacy_id: must be a number"
+        message = await error_of(
+            qp, invite_body(qp.catalog.glp1.id, custom_pharmacy=1, custom_pharmacy_patient_choice="x", **CVS)
+        )
+        assert message == "custom_pharmacy_patient_choice: must be a number"
+
+    async def test_legacy_exam_pos_id_with_provider_pos_selection_2_is_the_suggested_order_set(
+        self, qp: QualiphyClinic
+    ) -> None:
+        pharmacy = await create_pharmacy(qp, exams=[qp.catalog.glp1])
+        order_set = await create_order_set(qp, pharmacy, qp.catalog.glp1)
+        for pharmacy_id in (pharmacy.id, None):  # the order set names its pharmacy
+            body = await invite(
+                qp,
+                invite_body(
+                    qp.catalog.glp1.id,
+                    custom_pharmacy=2,
+                    provider_pos_selection=2,
+                    pharmacy_id=pharmacy_id,
+                    exam_pos_id=str(order_set.exam_pos_id),
+                ),
+            )
+            meeting = await read_meeting(qp, body["meeting_uuid"])
+            assert (meeting.provider_pos_selection, meeting.pharmacy_id, meeting.order_set_id) == (
+                2,
+                pharmacy.id,
+                order_set.id,
+            )
+
+    async def test_legacy_exam_pos_id_with_provider_pos_selection_1_is_the_order_set(
+        self, qp: QualiphyClinic
+    ) -> None:
+        pharmacy = await create_pharmacy(qp, exams=[qp.catalog.glp1])
+        order_set = await create_order_set(qp, pharmacy, qp.catalog.glp1)
+        body = await invite(
+            qp,
+            invite_body(
+                qp.catalog.glp1.id,
+                provider_pos_selection=1,
+                pharmacy_id=pharmacy.id,
+                exam_pos_id=order_set.exam_pos_id,
+            ),
+        )
+        assert (await read_meeting(qp, body["meeting_uuid"])).order_set_id == order_set.id

@@ -9,7 +9,7 @@ are integer identity keys; SQLite's AUTOINCREMENT keeps them from ever being reu
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Identity,
     Index,
@@ -136,6 +137,13 @@ class Meeting(UUIDPrimaryKey, Base):
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id", ondelete="RESTRICT"), index=True)
+    # The patient as this invite named them. The client is the clinic's record of the person and may
+    # gain details later; the exam's webhooks and PDF show these, whatever a later invite says.
+    patient_first_name: Mapped[str] = mapped_column(String(100))
+    patient_last_name: Mapped[str] = mapped_column(String(100))
+    patient_email: Mapped[str] = mapped_column(String(320))
+    patient_phone: Mapped[str] = mapped_column(String(32))
+    patient_date_of_birth: Mapped[date | None] = mapped_column(Date)
     tele_state: Mapped[str] = mapped_column(String(2))
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
     test_outcome: Mapped[str | None] = mapped_column(String(16))
@@ -172,7 +180,8 @@ class Meeting(UUIDPrimaryKey, Base):
     custom_pharmacy_patient_choice: Mapped[int | None] = mapped_column(Integer)
     skip_pharmacy_confirmation: Mapped[bool] = mapped_column(Boolean, default=False)
     custom_pharmacy_patient_billing: Mapped[int | None] = mapped_column(Integer)
-    custom_pharmacy_clinic_billing: Mapped[int | None] = mapped_column(Integer)
+    # Undocumented values: integrators send a number or the clinic's name, kept as text.
+    custom_pharmacy_clinic_billing: Mapped[str | None] = mapped_column(String(200))
     custom_pharmacy_delivery_method: Mapped[int | None] = mapped_column(Integer)
     invites_sent: Mapped[int] = mapped_column(Integer, default=0)
     last_invited_at: Mapped[datetime | None]

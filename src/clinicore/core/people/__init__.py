@@ -1,1 +1,1 @@
-"""People: a clinic's clients (its patients), found or created by email or phone."""
+"""People: a clinic's clients (its patients), matched by email, never merged by a shared phone."""

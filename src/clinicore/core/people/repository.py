@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicore.core.models import Client, Counter
+from clinicore.core.models import Client, Counter, PatientExam
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -31,14 +31,20 @@ async def client_by_email(session: AsyncSession, *, clinic_id: uuid.UUID, email:
     )
 
 
-async def client_by_phone(session: AsyncSession, *, clinic_id: uuid.UUID, phone: str) -> Client | None:
-    """The clinic's oldest client with this E.164 phone number."""
+async def client_by_phone_without_email(
+    session: AsyncSession, *, clinic_id: uuid.UUID, phone: str
+) -> Client | None:
+    """The clinic's oldest client with this E.164 phone number and no email on record."""
     return await session.scalar(
         select(Client)
-        .where(Client.clinic_id == clinic_id, Client.phone == phone)
+        .where(Client.clinic_id == clinic_id, Client.phone == phone, Client.email.is_(None))
         .order_by(Client.number)
         .limit(1)
     )
+
+
+async def client_has_exams(session: AsyncSession, *, client_id: uuid.UUID) -> bool:
+    return bool(await session.scalar(select(exists().where(PatientExam.client_id == client_id))))
 
 
 async def next_counter_value(session: AsyncSession, name: str) -> int:

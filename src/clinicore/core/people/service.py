@@ -1,5 +1,5 @@
-"""Clients: found by normalised email, then by E.164 phone, within one clinic; created with the
-clinic's next client number otherwise. Services never commit."""
+"""Clients: a clinic's patients, matched by normalised email (a phone only for a client without email),
+created with the clinic's next client number otherwise. Services never commit."""
 
 from __future__ import annotations
 
@@ -52,6 +52,20 @@ async def get_client(session: AsyncSession, *, clinic_id: uuid.UUID, client_id: 
     return await repository.get_client(session, clinic_id=clinic_id, client_id=client_id)
 
 
+async def match_client(
+    session: AsyncSession, *, clinic_id: uuid.UUID, email: str, phone: str
+) -> Client | None:
+    """The person these details name, if the clinic knows them.
+
+    A patient is matched by email (normalised, compared without case). A phone alone is no identity:
+    families share phones and integrations send one sample number for every patient, so a phone
+    matches only a client who has no email on record (the invite then gives them one)."""
+    client = await repository.client_by_email(session, clinic_id=clinic_id, email=email)
+    if client is None:
+        client = await repository.client_by_phone_without_email(session, clinic_id=clinic_id, phone=phone)
+    return client
+
+
 async def find_or_create_client(
     session: AsyncSession,
     *,
@@ -70,27 +84,40 @@ async def find_or_create_client(
     zip_code: str | None = None,
     clock: Clock = system_clock,
 ) -> Client:
-    """The clinic's client with this email (else this phone), updated with the details given; or a
-    new client with the clinic's next number. Details not given (None) are left as they were."""
+    """The clinic's client these details name (``match_client``), or a new client with the clinic's
+    next number.
+
+    The identity of a client who already has exams (name, email, phone, date of birth, gender) is
+    never rewritten, only completed where blank: their earlier exams are theirs. A client without
+    exams takes the details given. Other details (address, licence) are updated when given."""
     email = normalise_email(email)
     phone = normalise_phone(phone)
     if gender is not None and gender not in GENDERS:
         raise InvalidInput("gender: must be 1 (male), 2 (female) or 3 (prefer not to say)", field="gender")
-    client = await repository.client_by_email(session, clinic_id=clinic_id, email=email)
-    if client is None:
-        client = await repository.client_by_phone(session, clinic_id=clinic_id, phone=phone)
+    client = await match_client(session, clinic_id=clinic_id, email=email, phone=phone)
     now = clock.now()
+    keep_identity = False
     if client is None:
         number = await repository.next_counter_value(session, client_counter_name(clinic_id))
         client = Client(clinic_id=clinic_id, number=number, created_at=now)
         session.add(client)
-    client.first_name = first_name
-    client.last_name = last_name
-    client.email = email
-    client.phone = phone
-    optional = {
+    else:
+        keep_identity = await repository.client_has_exams(session, client_id=client.id)
+    identity = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "phone": phone,
         "date_of_birth": dob,
         "gender": gender,
+    }
+    for name, value in identity.items():
+        if value is None:
+            continue
+        if keep_identity and getattr(client, name) not in (None, ""):
+            continue
+        setattr(client, name, value)
+    details = {
         "dmv_license_number": dmv_license_number,
         "address_line_1": address_line_1,
         "address_line_2": address_line_2,
@@ -98,7 +125,7 @@ async def find_or_create_client(
         "state": state,
         "zip_code": zip_code,
     }
-    for name, value in optional.items():
+    for name, value in details.items():
         if value is not None:
             setattr(client, name, value)
     client.updated_at = now

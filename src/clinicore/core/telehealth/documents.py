@@ -184,8 +184,8 @@ async def consultation_document(session: AsyncSession, *, patient_exam_id: int) 
     return ConsultationDocument(
         clinic_name=record.clinic.brand_name or record.clinic.name,
         brand_color=record.clinic.brand_color,
-        patient_name=f"{record.client.first_name} {record.client.last_name}",
-        date_of_birth=record.client.date_of_birth,
+        patient_name=f"{record.meeting.patient_first_name} {record.meeting.patient_last_name}",
+        date_of_birth=record.meeting.patient_date_of_birth,
         exam_title=record.exam.title,
         questions=[AnsweredQuestion(row.no, row.question, answer_texts(row)) for row in answers],
         attachments=[(attachment.label, stored.original_name) for attachment, stored in attachments],

@@ -3,9 +3,9 @@ Rx exam's pharmacy routing checked and stored, the meeting link sent by email an
 things an integrator may do afterwards, resend and cancel.
 
 Qualiphy's rules (docs/compat/qualiphy.md records where its doc is silent): at most one Rx
-exam per meeting, GFEs stack; ``tele_state`` a served state, or ``TE`` together with ``state: TE`` for
-test mode; ``custom_pharmacy`` 1 = custom, 2 = partner; a patient exam is cancelled only before a
-provider acts on it.
+exam per meeting, GFEs stack; ``tele_state`` a served state, or ``TE`` for test mode (``state`` is
+only the address); ``custom_pharmacy`` 1 = custom, 2 = partner; a patient exam is cancelled only
+before a provider acts on it. The meeting keeps the patient as the invite named them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.events import service as event_service
 from clinicore.core.models import (
-    Client,
     Clinic,
     Exam,
     ExamOutcome,
@@ -138,25 +137,27 @@ class _TeleState:
 
 
 def _check_tele_state(request: InviteRequest) -> _TeleState:
-    """Test mode needs both ``state`` and ``tele_state`` to be TE; a live exam needs a served state."""
+    """``tele_state`` TE is test mode; ``state`` is only the patient's address and never decides it
+    (the doc's glossary: "state here is the address field; provider matching uses tele_state")."""
     tele_state = request.tele_state.strip().upper()
-    address_state = (request.patient.state or "").strip().upper()
     if tele_state == test_mode.TEST_STATE:
-        if address_state != test_mode.TEST_STATE:
-            raise InvalidInput(
-                "tele_state: TE is test mode, which needs both state and tele_state set to TE "
-                f"(state is {request.patient.state or 'missing'!s})",
-                field="tele_state",
-            )
         outcome = test_mode.parse_test_outcome(request.patient.first_name, request.patient.last_name)
         return _TeleState(state=test_mode.TEST_STATE, is_test=True, test_outcome=outcome)
-    if address_state == test_mode.TEST_STATE:
+    return _TeleState(state=states.check_tele_state(request.tele_state), is_test=False, test_outcome=None)
+
+
+def _address_state(value: str | None, *, is_test: bool) -> str | None:
+    """The home address state. TE is no address: accepted (and not kept) in test mode, where the
+    doc's samples send it, and a 400 pointing at ``tele_state`` otherwise."""
+    if value is not None and value.strip().upper() == test_mode.TEST_STATE:
+        if is_test:
+            return None
         raise InvalidInput(
-            "state: TE is test mode, which needs both state and tele_state set to TE "
-            f"(tele_state is {request.tele_state})",
+            "state: TE is not a U.S. state; test mode is asked for with tele_state TE (state is only "
+            "the patient's address)",
             field="state",
         )
-    return _TeleState(state=states.check_tele_state(request.tele_state), is_test=False, test_outcome=None)
+    return _state(value, field="state")
 
 
 def _check_dob(dob: date, *, today: date) -> date:
@@ -260,7 +261,9 @@ def _custom_routing(exam: Exam, routing: RoutingRequest) -> ResolvedRouting:
         # Qualiphy: 2 skips the confirmation screen only when every pharmacy field is in the payload.
         skip_pharmacy_confirmation=skip == SKIP_CONFIRMATION and _has_every_pharmacy_field(pharmacy),
         custom_pharmacy_patient_billing=patient_billing,
-        custom_pharmacy_clinic_billing=routing.custom_pharmacy_clinic_billing,
+        custom_pharmacy_clinic_billing=_text(
+            routing.custom_pharmacy_clinic_billing, field="custom_pharmacy_clinic_billing", limit=200
+        ),
         custom_pharmacy_delivery_method=delivery,
     )
 
@@ -309,18 +312,14 @@ async def _partner_routing(
             "order_set_id)",
             field=missing,
         )
-    if selection == PROVIDER_PICKS_ORDER_SET:
-        if pharmacy_id is None:
-            raise InvalidInput(
-                "pharmacy_id is required with provider_pos_selection 2 (the provider picks the order set "
-                "at that pharmacy)",
-                field="pharmacy_id",
-            )
-        if order_set is not None:
-            raise InvalidInput(
-                "order_set_id: with provider_pos_selection 2 the provider picks the order set; leave it out",
-                field="order_set_id",
-            )
+    # With selection 2 an order set (order_set_id or the legacy exam_pos_id) is the suggestion the
+    # provider starts from and may change for another of the same pharmacy.
+    if selection == PROVIDER_PICKS_ORDER_SET and pharmacy_id is None and order_set is None:
+        raise InvalidInput(
+            "pharmacy_id is required with provider_pos_selection 2 (the provider picks the order set "
+            "at that pharmacy)",
+            field="pharmacy_id",
+        )
     if selection == PROVIDER_PICKS_BOTH and (pharmacy_id is not None or order_set is not None):
         name = "pharmacy_id" if pharmacy_id is not None else "order_set_id"
         raise InvalidInput(
@@ -414,35 +413,33 @@ async def _send_invite(
     session: AsyncSession,
     *,
     clinic: Clinic,
-    client: Client,
     meeting: Meeting,
     meeting_url: str,
     clock: Clock,
 ) -> None:
-    """Email and text the patient the meeting link (never their date of birth or other details)."""
+    """Email and text the patient the invite named the meeting link (never their date of birth or
+    other details)."""
     brand = brand_of(clinic)
-    if client.email:
-        await notify_service.queue_email(
-            session,
-            clinic_id=clinic.id,
-            to_address=client.email,
-            subject=f"{brand}: your telehealth visit is ready",
-            body=(
-                f"Hello {client.first_name},\n\n"
-                f"{brand} has invited you to a telehealth visit with a licensed provider.\n\n"
-                f"Start your visit here:\n{meeting_url}\n\n"
-                "The link is personal: please do not share it.\n"
-            ),
-            clock=clock,
-        )
-    if client.phone:
-        await sms_service.queue_sms(
-            session,
-            clinic_id=clinic.id,
-            to_number=client.phone,
-            body=f"{brand}: your telehealth visit is ready. Start here: {meeting_url}",
-            clock=clock,
-        )
+    await notify_service.queue_email(
+        session,
+        clinic_id=clinic.id,
+        to_address=meeting.patient_email,
+        subject=f"{brand}: your telehealth visit is ready",
+        body=(
+            f"Hello {meeting.patient_first_name},\n\n"
+            f"{brand} has invited you to a telehealth visit with a licensed provider.\n\n"
+            f"Start your visit here:\n{meeting_url}\n\n"
+            "The link is personal: please do not share it.\n"
+        ),
+        clock=clock,
+    )
+    await sms_service.queue_sms(
+        session,
+        clinic_id=clinic.id,
+        to_number=meeting.patient_phone,
+        body=f"{brand}: your telehealth visit is ready. Start here: {meeting_url}",
+        clock=clock,
+    )
     now = clock.now()
     meeting.invites_sent += 1
     meeting.last_invited_at = now
@@ -474,6 +471,7 @@ async def invite_patient(
     if patient.gender is not None and patient.gender not in people_service.GENDERS:
         raise InvalidInput("gender: must be 1 (male), 2 (female) or 3 (prefer not to say)", field="gender")
     tele = _check_tele_state(request)
+    address_state = _address_state(patient.state, is_test=tele.is_test)
     exams = await _enabled_exams(session, clinic_id=clinic.id, exam_ids=request.exam_ids)
     rx_exam = next((exam for exam in exams if exam.rx_type == RxType.rx), None)
     routing = await resolve_routing(
@@ -492,6 +490,12 @@ async def invite_patient(
     meeting = Meeting(
         id=meeting_id,
         clinic_id=clinic.id,
+        # The exam keeps the patient as this invite named them (the client may be an earlier record).
+        patient_first_name=first_name,
+        patient_last_name=last_name,
+        patient_email=email,
+        patient_phone=phone,
+        patient_date_of_birth=dob,
         tele_state=tele.state,
         is_test=tele.is_test,
         test_outcome=tele.test_outcome,
@@ -542,8 +546,7 @@ async def invite_patient(
         address_line_1=_text(patient.address_line_1, field="address_line_1", limit=200),
         address_line_2=_text(patient.address_line_2, field="address_line_2", limit=200),
         city=_text(patient.city, field="city", limit=100),
-        # The address state: a test invite's TE is no address, so it is not kept on the client.
-        state=None if tele.is_test else _state(patient.state, field="state"),
+        state=address_state,
         zip_code=_zip_code(patient.zip_code, field="zip_code"),
         clock=clock,
     )
@@ -608,9 +611,7 @@ async def invite_patient(
         )
     meeting_url = links.sign(meeting_path(meeting.id))
     if clinic.auto_invites:
-        await _send_invite(
-            session, clinic=clinic, client=client, meeting=meeting, meeting_url=meeting_url, clock=clock
-        )
+        await _send_invite(session, clinic=clinic, meeting=meeting, meeting_url=meeting_url, clock=clock)
     return InviteResult(meeting=meeting, client=client, meeting_url=meeting_url, patient_exams=invited)
 
 
@@ -653,13 +654,9 @@ async def resend_invite(
             f"Exam invite cannot be resent: the exam is finished (status: {status_label(patient_exam)})",
             field="patient_exam_id",
         )
-    client = await people_service.get_client(session, clinic_id=clinic.id, client_id=meeting.client_id)
-    if client is None:
-        raise NotFound("patient_exam_id: no such patient exam", field="patient_exam_id")
     await _send_invite(
         session,
         clinic=clinic,
-        client=client,
         meeting=meeting,
         meeting_url=links.sign(meeting_path(meeting.id)),
         clock=clock,

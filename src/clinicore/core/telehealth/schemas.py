@@ -71,7 +71,7 @@ class RoutingRequest:
     custom_pharmacy_patient_choice: int | None = None
     skip_pharmacy_confirmation: int | None = None
     custom_pharmacy_patient_billing: int | None = None
-    custom_pharmacy_clinic_billing: int | None = None
+    custom_pharmacy_clinic_billing: str | None = None
     custom_pharmacy_delivery_method: int | None = None
 
 
@@ -87,7 +87,7 @@ class ResolvedRouting:
     custom_pharmacy_patient_choice: int | None = None
     skip_pharmacy_confirmation: bool = False
     custom_pharmacy_patient_billing: int | None = None
-    custom_pharmacy_clinic_billing: int | None = None
+    custom_pharmacy_clinic_billing: str | None = None
     custom_pharmacy_delivery_method: int | None = None
 
 

@@ -84,11 +84,10 @@ def _shipment(shipment: Shipment) -> dict[str, Any]:
 async def exam_snapshot(
     session: AsyncSession, record: ExamRecord, *, links: LinkSigner, now: datetime
 ) -> dict[str, Any]:
-    patient_exam, meeting, exam, client, clinic, provider = (
+    patient_exam, meeting, exam, clinic, provider = (
         record.patient_exam,
         record.meeting,
         record.exam,
-        record.client,
         record.clinic,
         record.provider,
     )
@@ -119,11 +118,12 @@ async def exam_snapshot(
             "name": clinic.name,
             "brand_name": clinic.brand_name,
         },
+        # The patient as the invite named them, never a later invite's details for the same client.
         "patient": {
-            "first_name": client.first_name,
-            "last_name": client.last_name,
-            "email": client.email,
-            "phone": client.phone,
+            "first_name": meeting.patient_first_name,
+            "last_name": meeting.patient_last_name,
+            "email": meeting.patient_email,
+            "phone": meeting.patient_phone,
         },
         "provider": (
             {"id": provider.id, "name": provider.name, "credentials": provider.credentials}

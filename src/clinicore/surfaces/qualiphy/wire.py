@@ -8,7 +8,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, model_validator
 from pydantic_core import PydanticCustomError
 
 from clinicore.surfaces.qualiphy.parsing import Body
@@ -98,8 +98,49 @@ Id = Annotated[int, BeforeValidator(_number)]
 # --- requests -------------------------------------------------------------------------------------
 
 
+# Qualiphy: custom_pharmacy 1 = custom (retail), 2 = partner; absent is partner routing.
+CUSTOM_ROUTING = 1
+PARTNER_ROUTING_FIELDS = ("pharmacy_id", "order_set_id", "exam_pos_id", "provider_pos_selection")
+CUSTOM_ROUTING_FIELDS = (
+    "ncpdpid",
+    "pharmacy_name",
+    "pharmacy_address_line_1",
+    "pharmacy_address_line_2",
+    "pharmacy_city",
+    "pharmacy_state",
+    "pharmacy_zip_code",
+    "pharmacy_phone",
+    "pharmacy_type",
+    "custom_pharmacy_patient_choice",
+    "skip_pharmacy_confirmation",
+    "custom_pharmacy_patient_billing",
+    "custom_pharmacy_clinic_billing",
+    "custom_pharmacy_delivery_method",
+)
+
+
+def fields_the_routing_ignores(custom_pharmacy: Any) -> tuple[str, ...]:
+    """The other scenario's fields: ignored whatever their type, as the vendor does (integrations send
+    ``custom_pharmacy_clinic_billing: "<clinic name>"`` with partner routing)."""
+    if custom_pharmacy is None or (isinstance(custom_pharmacy, str) and not custom_pharmacy.strip()):
+        return CUSTOM_ROUTING_FIELDS
+    try:
+        chosen = _number(custom_pharmacy)
+    except ValueError:
+        return ()  # custom_pharmacy itself is reported
+    return PARTNER_ROUTING_FIELDS if chosen == CUSTOM_ROUTING else CUSTOM_ROUTING_FIELDS
+
+
 class ExamInvite(Body):
     """``/exam_invite``: the required fields in the order their errors are reported."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_fields_the_routing_ignores(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        ignored = fields_the_routing_ignores(data.get("custom_pharmacy"))
+        return {name: value for name, value in data.items() if name not in ignored}
 
     exams: ExamIds
     first_name: RequiredText
@@ -145,7 +186,7 @@ class ExamInvite(Body):
     custom_pharmacy_patient_choice: OptionalNumber = None
     skip_pharmacy_confirmation: OptionalNumber = None
     custom_pharmacy_patient_billing: OptionalNumber = None
-    custom_pharmacy_clinic_billing: OptionalNumber = None
+    custom_pharmacy_clinic_billing: OptionalText = None  # undocumented: a number or the clinic's name
     custom_pharmacy_delivery_method: OptionalNumber = None
 
 
