@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -27,6 +28,9 @@ from clinicore.runtime import Runtime
 from tests.support import ARTIFACTS, WORKER
 
 POSTGRES_URL = os.environ.get("CLINICORE_TEST_POSTGRES_URL")
+# Speed is measured in bench/, never asserted: a loaded CI machine must not fail a property on time.
+hypothesis_settings.register_profile("clinicore", deadline=None)
+hypothesis_settings.load_profile("clinicore")
 
 
 def pytest_configure(config: pytest.Config) -> None:

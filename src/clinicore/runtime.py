@@ -30,7 +30,7 @@ class Runtime:
 
     @property
     def storage(self) -> FileStorage:
-        return build_storage(self.settings)
+        return build_storage(self.settings.data_dir)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = system_clock) -> Runtime:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from clinicore.config import load_settings
 from clinicore.kit import storage as storage_module
 from clinicore.kit.errors import InvalidInput, NotFound
 from clinicore.kit.storage import LocalFileStorage, build_storage
@@ -113,7 +112,7 @@ async def test_reading_a_missing_file_is_not_found_and_deleting_it_is_harmless(t
         await storage.get("c/here.pdf")
 
 
-async def test_the_settings_put_files_under_the_data_dir(tmp_path: Path) -> None:
-    storage = build_storage(load_settings(data_dir=tmp_path, secret_key="k" * 40))
+async def test_the_storage_of_a_data_dir_keeps_files_under_files(tmp_path: Path) -> None:
+    storage = build_storage(tmp_path)
     await storage.put("c/a.pdf", b"data")
     assert (tmp_path / "files" / "c" / "a.pdf").read_bytes() == b"data"

@@ -7,8 +7,7 @@ import json
 import secrets
 import signal
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -16,12 +15,10 @@ from rich.console import Console
 
 from clinicore.cli.demo import DemoResult, seed_demo
 from clinicore.cli.pharmacies import import_pharmacies
-from clinicore.config import Settings, SettingsError, load_settings
+from clinicore.cli.running import run_with_runtime, settings_or_exit
 from clinicore.core.audit.service import CLI
 from clinicore.core.models import ApiKeyKind, ClinicUserRole
 from clinicore.core.tenancy import service as tenancy_service
-from clinicore.kit.errors import CoreError
-from clinicore.kit.observability import configure_logging
 from clinicore.migrations import upgrade_database
 from clinicore.runtime import Runtime
 
@@ -34,35 +31,6 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(clinic_app, name="clinic")
 app.command("import-pharmacies")(import_pharmacies)
 console = Console()
-T = TypeVar("T")
-
-
-def settings_or_exit() -> Settings:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        typer.echo(f"clinicore: {exc}", err=True)
-        raise typer.Exit(2) from None
-    configure_logging(settings.log_level)
-    return settings
-
-
-def run_with_runtime(settings: Settings, action: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Bring the schema up to date (a no-op when it is), then run ``action`` with a runtime."""
-    upgrade_database(settings.resolved_database_url)
-
-    async def _run() -> T:
-        runtime = Runtime.from_settings(settings)
-        try:
-            return await action(runtime)
-        finally:
-            await runtime.close()
-
-    try:
-        return asyncio.run(_run())
-    except CoreError as exc:
-        typer.echo(f"clinicore: {exc.message}", err=True)
-        raise typer.Exit(1) from None
 
 
 @app.command()

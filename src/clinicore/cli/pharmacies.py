@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from clinicore.cli.running import run_with_runtime, settings_or_exit
 from clinicore.core.pharmacy import service as pharmacy_service
 from clinicore.core.pharmacy.importer import DirectoryFormat, DirectoryReader, ReadStats, open_directory_file
 from clinicore.runtime import Runtime
@@ -49,8 +50,6 @@ def import_pharmacies(
     ] = DirectoryFormat.auto,
 ) -> None:
     """Import the retail pharmacy directory (documented CSV or NPPES NPI data file)."""
-    from clinicore.cli.main import run_with_runtime, settings_or_exit
-
     settings = settings_or_exit()
     result: ImportResult = run_with_runtime(
         settings, lambda runtime: import_directory(runtime, file, file_format)

@@ -18,7 +18,6 @@ from typing import Protocol
 
 from anyio import to_thread
 
-from clinicore.config import Settings
 from clinicore.kit.errors import InvalidInput, NotFound
 
 MAX_KEY_LENGTH = 300  # stored_files.storage_key
@@ -101,6 +100,6 @@ def _remove_if_present(path: Path) -> None:
         path.unlink()
 
 
-def build_storage(settings: Settings) -> FileStorage:
-    """The storage the settings describe: the local filesystem under ``<data_dir>/files``."""
-    return LocalFileStorage(settings.data_dir / "files")
+def build_storage(data_dir: Path) -> FileStorage:
+    """The storage of the data directory (``Settings.data_dir``): the local filesystem under ``files/``."""
+    return LocalFileStorage(data_dir / "files")

@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from clinicore.core.scheduling import service as scheduling_service
 from clinicore.kit.errors import NotFound
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 
 router = APIRouter(include_in_schema=False)
 

@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse, Response
 from clinicore.core.telehealth import documents
 from clinicore.core.telehealth.snapshots import consultation_document_path
 from clinicore.kit.errors import NotFound
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 
 router = APIRouter(include_in_schema=False)
 

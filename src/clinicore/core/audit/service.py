@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.core.audit import repository
 from clinicore.core.models import AuditEntry
 from clinicore.kit.clock import Clock, system_clock
 
@@ -53,3 +55,10 @@ async def record(
     )
     session.add(entry)
     return entry
+
+
+async def recent_entries(
+    session: AsyncSession, *, clinic_id: uuid.UUID, limit: int = 50
+) -> Sequence[AuditEntry]:
+    """The clinic's latest audit entries, newest first."""
+    return await repository.recent_for_clinic(session, clinic_id, limit=limit)

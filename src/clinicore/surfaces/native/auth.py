@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from clinicore.core.models import ApiKeyKind
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.core.tenancy.schemas import AuthenticatedKey
-from clinicore.kit.requests import RuntimeDep, SessionDep, bind_clinic
+from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
 from clinicore.surfaces.auth import bearer_token
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from clinicore.core.crm import service as crm_service
 from clinicore.core.models import AttemptOutcome
 from clinicore.kit.errors import InvalidInput
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.native.auth import NativeKey
 
 router = APIRouter()

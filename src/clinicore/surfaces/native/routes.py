@@ -10,7 +10,7 @@ from clinicore.core.audit.service import Actor
 from clinicore.core.models import ApiKeyKind
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.errors import InvalidInput
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.native.auth import NativeKey
 from clinicore.surfaces.native.mappers import api_key_created, api_key_public, clinic_public
 from clinicore.surfaces.native.wire import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Me

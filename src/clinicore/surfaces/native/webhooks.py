@@ -15,7 +15,7 @@ from clinicore.core.events import service as events_service
 from clinicore.core.events.schemas import AttemptFilter, AttemptQuery, AttemptView
 from clinicore.core.models import WebhookAttemptOutcome, WebhookEndpoint, WebhookFormat
 from clinicore.kit.errors import InvalidInput
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.native.auth import NativeKey
 
 router = APIRouter(tags=["webhooks"])

@@ -14,7 +14,7 @@ from clinicore.core.models import ApiKeyKind
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.core.tenancy.schemas import AuthenticatedKey
 from clinicore.kit.errors import RateLimited, Unauthorized
-from clinicore.kit.requests import RuntimeDep, SessionDep, bind_clinic
+from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
 from clinicore.surfaces.auth import bearer_token
 
 RATE_LIMIT_HEADERS_STATE = "rate_limit_headers"

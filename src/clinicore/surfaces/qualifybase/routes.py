@@ -25,7 +25,7 @@ from clinicore.core.scheduling import service as scheduling_service
 from clinicore.core.scheduling.availability import DayPart
 from clinicore.core.scheduling.service import BookingRequest
 from clinicore.kit.errors import InvalidInput, NotFound
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.qualifybase import mappers, wire
 from clinicore.surfaces.qualifybase.auth import QualifyBaseKey
 

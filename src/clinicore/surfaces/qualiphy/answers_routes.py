@@ -12,7 +12,7 @@ from starlette.types import Message
 from clinicore.core.telehealth import answers as answers_service
 from clinicore.core.telehealth import attachments as attachments_service
 from clinicore.kit.errors import InvalidInput
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.qualiphy import answers_wire as wire
 from clinicore.surfaces.qualiphy.auth import Caller, request_fields
 from clinicore.surfaces.qualiphy.parsing import parse

@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from clinicore.core.models import ApiKeyKind, Clinic
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.errors import Unauthorized
-from clinicore.kit.requests import RuntimeDep, SessionDep, bind_clinic
+from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
 
 BODY_STATE = "qualiphy_body"
 

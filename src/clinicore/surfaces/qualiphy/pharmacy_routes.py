@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from clinicore.core.pharmacy import service as pharmacy_service
 from clinicore.kit.errors import InvalidInput
-from clinicore.kit.requests import SessionDep
+from clinicore.requests import SessionDep
 from clinicore.surfaces.qualiphy import pharmacy_wire as wire
 from clinicore.surfaces.qualiphy.auth import Caller, request_fields
 from clinicore.surfaces.qualiphy.parsing import parse

@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 
 from clinicore.core.telehealth import catalog, invites
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.qualiphy import mappers, wire
 from clinicore.surfaces.qualiphy.auth import Caller, request_fields
 from clinicore.surfaces.qualiphy.parsing import parse

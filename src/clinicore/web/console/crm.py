@@ -26,7 +26,7 @@ from clinicore.core.models import (
 from clinicore.core.scheduling import service as scheduling_service
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
 from clinicore.web.console.clinic_time import ClinicTime, parse_date, parse_whole_number
 from clinicore.web.console.errors import error_status

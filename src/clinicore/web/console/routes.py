@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clinicore.core.audit import repository as audit_repository
+from clinicore.core.audit import service as audit_service
 from clinicore.core.audit.service import Actor
 from clinicore.core.models import ApiKeyKind
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.core.tenancy.keys import KEY_FORMATS
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import InvalidInput, Unauthorized
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
 from clinicore.web.console.session import (
     LOGIN_CSRF_COOKIE,
@@ -157,7 +157,7 @@ async def logout(
 
 @router.get("/console")
 async def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Response:
-    recent = await audit_repository.recent_for_clinic(session, user.clinic.id, limit=20)
+    recent = await audit_service.recent_entries(session, clinic_id=user.clinic.id, limit=20)
     return render(request, "dashboard.html", user=user, nav="dashboard", recent=recent)
 
 

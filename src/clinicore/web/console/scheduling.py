@@ -22,7 +22,7 @@ from clinicore.core.scheduling.availability import LocalRange
 from clinicore.core.scheduling.service import BookingRequest
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import Conflict, InvalidInput
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
 from clinicore.web.console.clinic_time import (
     ClinicTime,

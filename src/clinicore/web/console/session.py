@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.crypto import digests_match
-from clinicore.kit.requests import RuntimeDep, SessionDep, bind_clinic
+from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
 
 SESSION_COOKIE = "clinicore_session"
 LOGIN_CSRF_COOKIE = "clinicore_login_csrf"

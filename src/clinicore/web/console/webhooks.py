@@ -19,7 +19,7 @@ from clinicore.core.events.schemas import AttemptFilter, AttemptQuery
 from clinicore.core.models import WebhookFormat
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import CoreError, InvalidInput
-from clinicore.kit.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
 from clinicore.web.console.clinic_time import ClinicTime
 from clinicore.web.console.errors import error_status
