@@ -14,6 +14,7 @@ from clinicore.core.events import renderers
 from clinicore.core.events import service as events_service
 from clinicore.core.events.schemas import RenderedWebhook
 from clinicore.core.models import Event, WebhookDeliveryStatus, WebhookEndpoint, WebhookFormat
+from clinicore.core.telehealth.events import PATIENT_EXAM_COMPLETED
 from clinicore.kit.errors import InvalidInput
 from clinicore.runtime import Runtime
 from tests.core.events.receiver import Receiver
@@ -139,14 +140,18 @@ class TestFanOut:
         arranged = await create_clinic(runtime)
         other_clinic = await create_clinic(runtime)
         url = "http://127.0.0.1:9/hooks"
-        everything = (await create_endpoint(runtime, arranged.clinic, url)).endpoint
-        family = (await create_endpoint(runtime, arranged.clinic, url, events=["appointment.*"])).endpoint
-        exact = (
-            await create_endpoint(runtime, arranged.clinic, url, events=["appointment.created"])
+        everything = (await create_endpoint(runtime, arranged.clinic, f"{url}/all")).endpoint
+        family = (
+            await create_endpoint(runtime, arranged.clinic, f"{url}/family", events=["appointment.*"])
         ).endpoint
-        leads_only = (await create_endpoint(runtime, arranged.clinic, url, events=["lead.created"])).endpoint
-        disabled = (await create_endpoint(runtime, arranged.clinic, url)).endpoint
-        elsewhere = (await create_endpoint(runtime, other_clinic.clinic, url)).endpoint
+        exact = (
+            await create_endpoint(runtime, arranged.clinic, f"{url}/exact", events=["appointment.created"])
+        ).endpoint
+        leads_only = (
+            await create_endpoint(runtime, arranged.clinic, f"{url}/leads", events=["lead.created"])
+        ).endpoint
+        disabled = (await create_endpoint(runtime, arranged.clinic, f"{url}/disabled")).endpoint
+        elsewhere = (await create_endpoint(runtime, other_clinic.clinic, f"{url}/all")).endpoint
         async with runtime.sessions() as session, session.begin():
             await events_service.disable_endpoint(
                 session,
@@ -184,9 +189,9 @@ class TestFanOut:
             )
         ).endpoint
         mine = await emit_event(
-            runtime, arranged.clinic, "exam.completed", aggregate_type="invite", aggregate_id=invite_id
+            runtime, arranged.clinic, PATIENT_EXAM_COMPLETED, aggregate_type="invite", aggregate_id=invite_id
         )
-        other = await emit_event(runtime, arranged.clinic, "exam.completed", aggregate_type="invite")
+        other = await emit_event(runtime, arranged.clinic, PATIENT_EXAM_COMPLETED, aggregate_type="invite")
         await fan_out(runtime, arranged.clinic)
         assert [d.endpoint_id for d in await deliveries_of(runtime, mine)] == [bound.id]
         assert await deliveries_of(runtime, other) == []

@@ -95,8 +95,8 @@ class TestCreateEndpoint:
         ("body", "message"),
         [
             (
-                {"format": "qualiphy", "url": "http://127.0.0.1:9/"},
-                "format: Input should be 'native', 'qualifybase' or 'intakeq'",
+                {"format": "fhir", "url": "http://127.0.0.1:9/"},
+                "format: Input should be 'native', 'qualifybase', 'intakeq' or 'qualiphy'",
             ),
             ({"format": "native", "url": "ftp://127.0.0.1/"}, "url: must start with http:// or https://"),
             (

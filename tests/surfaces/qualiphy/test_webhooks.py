@@ -13,22 +13,27 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
+from clinicore.app import create_app
 from clinicore.core.events import service as events_service
-from clinicore.core.models import PatientExam, WebhookEndpoint
+from clinicore.core.models import Client, PatientExam, WebhookEndpoint
 from clinicore.core.telehealth import lifecycle
+from clinicore.core.telehealth.snapshots import consultation_document_url
 from clinicore.kit.signing import secret_key
 from clinicore.worker.telehealth import run_telehealth_timers
 from tests.core.events.receiver import ReceivedWebhook, Receiver, running_receiver
 from tests.core.events.webhook_factories import run_webhook_jobs
 from tests.core.telehealth.meeting_factory import answer_all
-from tests.surfaces.qualiphy.conftest import QualiphyClinic
+from tests.surfaces.qualiphy.conftest import NOW, QualiphyClinic
+from tests.surfaces.qualiphy.test_consultation_pdf import pdf_text
 from tests.surfaces.qualiphy.test_golden_events import golden, same_shape
 
 EVENT_1_FIELDS = {
     "event",
+    "meeting_uuid",
     "patient_exam_id",
     "exam_id",
     "exam_name",
@@ -263,3 +268,66 @@ class TestMissed:
         assert sent["questions_answers"] == [
             {"no": 1, "question": "Are you currently pregnant or breastfeeding?", "answer": "Yes"}
         ]
+
+
+class TestWhatRealIntegrationsSend:
+    """Behaviours of public Qualiphy integrations run against us with only the base URL changed."""
+
+    async def test_one_sample_phone_for_every_patient_keeps_each_patient_and_their_webhooks_apart(
+        self, qp: QualiphyClinic, receiver: Receiver
+    ) -> None:
+        emails = [f"patient{number}@patients.example.com" for number in range(5)]
+        invited = [
+            await invite(qp, te_invite_body(qp.catalog.botox.id, "Test Approve", receiver, email=email))
+            for email in emails
+        ]
+        await step_and_deliver(qp, receiver, expect=5)
+
+        by_exam = {
+            body["patient_exam_id"]: body for body in (webhook.json() for webhook in receiver.received)
+        }
+        for email, sent in zip(emails, invited, strict=True):
+            body = by_exam[sent["patient_exams"][0]["patient_exam_id"]]
+            assert (body["patient_email"], body["patient_phone_number"]) == (email, "+15552223232")
+            assert body["meeting_uuid"] == sent["meeting_uuid"]
+        async with qp.runtime.sessions() as session:
+            clients = (
+                await session.scalars(select(Client).where(Client.clinic_id == qp.arranged.clinic.id))
+            ).all()
+        assert sorted(client.email or "" for client in clients) == emails
+
+    async def test_a_family_sharing_a_phone_gets_each_consultation_pdf_in_its_own_name(
+        self, qp: QualiphyClinic, receiver: Receiver
+    ) -> None:
+        family = [("Jane", "Doe", "jane@family.example.com"), ("John", "Doe", "john@family.example.com")]
+        invited = []
+        for first, last, email in family:
+            body = te_invite_body(qp.catalog.botox.id, "Jane Doe", receiver, state="NY", tele_state="NY")
+            invited.append(await invite(qp, {**body, "first_name": first, "last_name": last, "email": email}))
+        transport = httpx.ASGITransport(app=create_app(qp.runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as site:
+            for (first, last, _email), sent in zip(family, invited, strict=True):
+                url = consultation_document_url(
+                    qp.runtime.links, patient_exam_id=sent["patient_exams"][0]["patient_exam_id"], now=NOW
+                )
+                response = await site.get(url.removeprefix("http://testserver"))
+                assert response.status_code == 200
+                text = pdf_text(response.content)
+                assert f"{first} {last}".encode() in text
+                other = "John" if first == "Jane" else "Jane"
+                assert f"{other} {last}".encode() not in text
+
+    async def test_tele_state_te_without_state_runs_the_test_exam_to_its_webhook(
+        self, qp: QualiphyClinic, receiver: Receiver
+    ) -> None:
+        body = te_invite_body(qp.catalog.botox.id, "Test Approve", receiver)
+        del body["state"]
+        invited = await invite(qp, body)
+        await step_and_deliver(qp, receiver, expect=1)
+        [webhook] = receiver.received
+        sent = webhook.json()
+        assert (sent["event"], sent["exam_status"]) == (1, "Approved")
+        assert (sent["meeting_uuid"], sent["patient_exam_id"]) == (
+            invited["meeting_uuid"],
+            invited["patient_exams"][0]["patient_exam_id"],
+        )

@@ -30,10 +30,12 @@ def attempt_rows(html: str) -> list[tuple[str, str]]:
     return re.findall(r'data-attempt-outcome="([a-z_]+)" data-event-id="([^"]+)"', html)
 
 
-async def add_endpoint(client: httpx.AsyncClient, url: str, events: str = "") -> str:
+async def add_endpoint(
+    client: httpx.AsyncClient, url: str, events: str = "", *, format: str = "native"
+) -> str:
     response = await client.post(
         "/console/webhooks",
-        data={"format": "native", "url": url, "events": events, "csrf_token": await console_csrf(client)},
+        data={"format": format, "url": url, "events": events, "csrf_token": await console_csrf(client)},
     )
     assert response.status_code == 303, response.text
     match = _ENDPOINT_LOCATION.match(response.headers["location"])
@@ -136,6 +138,48 @@ class TestEndpoints:
         )
         assert response.headers["location"] == "/console/webhooks"
         assert (await client.get(f"/console/webhooks/{endpoint_id}")).status_code == 404
+
+
+class TestQualiphyEndpoints:
+    async def test_a_qualiphy_endpoint_is_added_for_events_1_2_3_without_a_test_event(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        arranged = await create_clinic(runtime)
+        await sign_in(client, arranged.email, arranged.password)
+        form = await client.get("/console/webhooks")
+        assert re.search(r'<option value="qualiphy"\s*>Qualiphy \(events 1/2/3\)</option>', form.text)
+
+        endpoint_id = await add_endpoint(client, "http://127.0.0.1:9/portal-hook", format="qualiphy")
+
+        page = await client.get(f"/console/webhooks/{endpoint_id}?notice=created")
+        assert "Endpoint added." in page.text
+        assert "patient_exam.completed, prescription.confirmed, prescription.shipped" in page.text
+        assert "Send a test event" not in page.text
+        assert 'data-testid="no-test-event"' in page.text
+        listed = await client.get("/console/webhooks")
+        assert f'data-endpoint-id="{endpoint_id}"' in listed.text
+
+    async def test_a_qualiphy_endpoint_naming_other_events_is_explained_and_the_form_kept(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        arranged = await create_clinic(runtime)
+        await sign_in(client, arranged.email, arranged.password)
+        response = await client.post(
+            "/console/webhooks",
+            data={
+                "format": "qualiphy",
+                "url": "http://127.0.0.1:9/portal-hook",
+                "events": "patient_exam.completed appointment.*",
+                "csrf_token": await console_csrf(client),
+            },
+        )
+        assert response.status_code == 400
+        assert (
+            "events: qualiphy endpoints receive only patient_exam.completed, prescription.confirmed, "
+            "prescription.shipped (Qualiphy events 1, 2 and 3); &#39;appointment.*&#39; is not one of them"
+        ) in response.text
+        assert '<option value="qualiphy" selected>' in response.text
+        assert "data-endpoint-id" not in (await client.get("/console/webhooks")).text
 
 
 class TestTestEventsAndAttempts:

@@ -1,10 +1,11 @@
 """The worker's side of webhooks: fan-out, claims, and the HTTP rules applied to each attempt.
 
-The worker fans events out into one delivery per (event, endpoint), claims runs of deliveries that are
-first in line at their endpoint (``claim_runs``), sends them, and reports the attempts to
-``record_attempts``, which applies the rules: 2xx delivered, 410 disables the endpoint, the
-``abort-message`` answer stops the message, anything else retries on the schedule in ``retries.py``; an
-endpoint failing for 5 days is disabled and the clinic's admins are emailed. Nothing here commits.
+The worker fans events out into one delivery per (event, endpoint), and only one between endpoints
+with the same format and URL; it claims runs of deliveries that are first in line at their endpoint
+(``claim_runs``), sends them, and reports the attempts to ``record_attempts``, which applies the
+rules: 2xx delivered, 410 disables the endpoint, the ``abort-message`` answer stops the message,
+anything else retries on the schedule in ``retries.py``; an endpoint failing for 5 days is disabled and
+the clinic's admins are emailed. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ async def fan_out(
     limit: int = FAN_OUT_BATCH,
     clinic_id: uuid.UUID | None = None,
 ) -> int:
-    """Turn the oldest events not yet fanned out into one delivery per receiving endpoint."""
+    """Turn the oldest events not yet fanned out into one delivery per receiving endpoint; endpoints
+    with the same format and URL get one delivery between them (``one_per_target``)."""
     if not await repository.take_fan_out_turn(session):
         return 0
     events = await repository.events_to_fan_out(session, limit=limit, clinic_id=clinic_id)
@@ -70,20 +72,24 @@ async def fan_out(
         endpoints_by_clinic[endpoint.clinic_id].append(endpoint)
     now = clock.now()
     for event in events:
-        for endpoint in endpoints_by_clinic[event.clinic_id]:
-            if events_service.endpoint_receives(endpoint, event):
-                session.add(
-                    WebhookDelivery(
-                        clinic_id=event.clinic_id,
-                        endpoint_id=endpoint.id,
-                        event_sequence=event.sequence,
-                        status=WebhookDeliveryStatus.pending,
-                        attempt_count=0,
-                        retry_step=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
+        receiving = events_service.one_per_target(
+            endpoint
+            for endpoint in endpoints_by_clinic[event.clinic_id]
+            if events_service.endpoint_receives(endpoint, event)
+        )
+        for endpoint in receiving:
+            session.add(
+                WebhookDelivery(
+                    clinic_id=event.clinic_id,
+                    endpoint_id=endpoint.id,
+                    event_sequence=event.sequence,
+                    status=WebhookDeliveryStatus.pending,
+                    attempt_count=0,
+                    retry_step=0,
+                    next_attempt_at=now,
+                    created_at=now,
                 )
+            )
         event.fanned_out_at = now
     await session.flush()
     return len(events)

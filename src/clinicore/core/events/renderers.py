@@ -6,6 +6,9 @@ whose vendor signs differently also registers a signer (``register_signer``), ca
 with the delivery id, the endpoint's current secrets (two during a rotation), the webhook-timestamp and
 the body. The engine then adds the Standard Webhooks headers, which every format carries.
 
+A format that has a body for a few event types only (Qualiphy's events 1/2/3) registers them with its
+renderer: its endpoints may subscribe to those types only, default to them, and get no test event.
+
 Deliveries to a format nobody has registered yet are kept, not lost: they wait until it is.
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -30,10 +33,27 @@ JSON_CONTENT_TYPE = {"content-type": "application/json"}
 
 _renderers: dict[str, Renderer] = {}
 _signers: dict[str, FormatSigner] = {}
+_only_event_types: dict[str, tuple[str, ...]] = {}
+_event_type_labels: dict[str, str] = {}
 
 
-def register_renderer(format: WebhookFormat | str, renderer: Renderer) -> None:
-    _renderers[str(format)] = renderer
+def register_renderer(
+    format: WebhookFormat | str,
+    renderer: Renderer,
+    *,
+    event_types: Collection[str] | None = None,
+    events_label: str | None = None,
+) -> None:
+    """Register the format's renderer. ``event_types``: the only event types it has a body for (every
+    type when absent); ``events_label`` names them as the format's users know them, for messages."""
+    key = str(format)
+    _renderers[key] = renderer
+    _only_event_types.pop(key, None)
+    _event_type_labels.pop(key, None)
+    if event_types is not None:
+        _only_event_types[key] = tuple(dict.fromkeys(event_types))
+        if events_label:
+            _event_type_labels[key] = events_label
 
 
 def renderer_for(format: str) -> Renderer | None:
@@ -50,6 +70,16 @@ def signer_for(format: str) -> FormatSigner | None:
 
 def registered_formats() -> frozenset[str]:
     return frozenset(_renderers)
+
+
+def renderable_event_types(format: str) -> tuple[str, ...] | None:
+    """The only event types the format has a body for, or None when it renders every event."""
+    return _only_event_types.get(format)
+
+
+def event_types_label(format: str) -> str | None:
+    """How the format's users name its event types ("Qualiphy events 1, 2 and 3"), when it has one."""
+    return _event_type_labels.get(format)
 
 
 def json_default(value: Any) -> Any:

@@ -342,6 +342,29 @@ async def deliveries_for_endpoint(
     return {delivery.event_sequence: delivery for delivery in (await session.scalars(query)).all()}
 
 
+async def sequences_sent_to_same_target(
+    session: AsyncSession, *, endpoint: WebhookEndpoint, event_sequences: Collection[int]
+) -> set[int]:
+    """Of these events, the ones the clinic's other endpoints with the endpoint's format and URL have
+    delivered or still have queued (not the ones they gave up on)."""
+    if not event_sequences:
+        return set()
+    query = (
+        select(WebhookDelivery.event_sequence)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookEndpoint.clinic_id == endpoint.clinic_id,
+            WebhookEndpoint.format == endpoint.format,
+            WebhookEndpoint.url == endpoint.url,
+            WebhookEndpoint.id != endpoint.id,
+            WebhookDelivery.clinic_id == endpoint.clinic_id,
+            WebhookDelivery.event_sequence.in_(event_sequences),
+            WebhookDelivery.status != WebhookDeliveryStatus.failed,
+        )
+    )
+    return set((await session.scalars(query)).all())
+
+
 async def list_endpoints_owned_by(
     session: AsyncSession, *, clinic_id: uuid.UUID, owner_key_id: uuid.UUID, format: str
 ) -> Sequence[WebhookEndpoint]:

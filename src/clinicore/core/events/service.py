@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicore.core.audit import service as audit_service
 from clinicore.core.audit.service import Actor
 from clinicore.core.events import repository
-from clinicore.core.events.renderers import json_bytes, registered_formats
+from clinicore.core.events.renderers import (
+    event_types_label,
+    json_bytes,
+    registered_formats,
+    renderable_event_types,
+)
 from clinicore.core.events.schemas import (
     AttemptQuery,
     AttemptView,
@@ -123,6 +128,33 @@ def endpoint_receives(endpoint: WebhookEndpoint, event: Event) -> bool:
     return event_type_matches(endpoint.event_types, event.type)
 
 
+def one_per_target(
+    endpoints: Iterable[WebhookEndpoint], *, preferred: Collection[uuid.UUID] = ()
+) -> list[WebhookEndpoint]:
+    """Of the endpoints receiving one event, one per format and URL: a receiver registered twice (an
+    invite's webhook_url and the clinic's own endpoint at the same URL) gets the event once. The one kept
+    is an endpoint in ``preferred`` (it has the event already), else one bound to an aggregate (it
+    hears the whole aggregate, in order), else the oldest."""
+    kept: dict[tuple[str, str], WebhookEndpoint] = {}
+    for endpoint in endpoints:
+        target = (endpoint.format, endpoint.url)
+        current = kept.get(target)
+        if current is None or _preference(endpoint, preferred) < _preference(current, preferred):
+            kept[target] = endpoint
+    return list(kept.values())
+
+
+def _preference(
+    endpoint: WebhookEndpoint, preferred: Collection[uuid.UUID]
+) -> tuple[bool, bool, datetime, str]:
+    return (
+        endpoint.id not in preferred,
+        endpoint.bound_aggregate_type is None,
+        endpoint.created_at,
+        str(endpoint.id),
+    )
+
+
 # --- endpoints ------------------------------------------------------------------------------------
 
 
@@ -143,6 +175,37 @@ def normalise_event_types(event_types: Sequence[str] | None) -> list[str] | None
                 field="events",
             )
     return cleaned
+
+
+def event_types_for_format(format: str, event_types: Sequence[str] | None) -> list[str] | None:
+    """An endpoint's filter, checked against what its format can render: a format with a body for a few
+    event types only (Qualiphy's events 1/2/3) takes those types by name, and defaults to all of them."""
+    cleaned = normalise_event_types(event_types)
+    renderable = renderable_event_types(format)
+    if renderable is None:
+        return cleaned
+    if cleaned is None:
+        return list(renderable)
+    for item in cleaned:
+        if item not in renderable:
+            raise InvalidInput(
+                f"events: {format} endpoints receive only {_describe(format, renderable)}; "
+                f"{item!r} is not one of them",
+                field="events",
+            )
+    return cleaned
+
+
+def _describe(format: str, event_types: Sequence[str]) -> str:
+    listed = ", ".join(event_types)
+    label = event_types_label(format)
+    return f"{listed} ({label})" if label else listed
+
+
+def receives_test_events(endpoint: WebhookEndpoint) -> bool:
+    """False for a format with a body for a few event types only, which has none for webhook.test."""
+    renderable = renderable_event_types(endpoint.format)
+    return renderable is None or TEST_EVENT_TYPE in renderable
 
 
 async def create_endpoint(
@@ -173,7 +236,7 @@ async def create_endpoint(
         clinic_id=clinic_id,
         format=format,
         url=url,
-        event_types=normalise_event_types(event_types),
+        event_types=event_types_for_format(str(format), event_types),
         encrypted_secret=box.encrypt(secret),
         owner_key_id=owner_key_id,
         bound_aggregate_type=bound_aggregate_type,
@@ -320,6 +383,13 @@ async def send_test_event(
     endpoint = await get_endpoint(session, clinic_id=clinic_id, endpoint_id=endpoint_id)
     if not endpoint.enabled:
         raise Conflict("the endpoint is disabled: enable it before sending a test event")
+    if not receives_test_events(endpoint):
+        # Its format has no body for a test event: a delivery that can never render would only fail.
+        renderable = renderable_event_types(endpoint.format) or ()
+        raise Conflict(
+            f"{endpoint.format} endpoints receive only {_describe(endpoint.format, renderable)}, "
+            f"never a test event: to try this endpoint, replay one of those events to it"
+        )
     return await emit(
         session,
         clinic_id=clinic_id,
@@ -373,12 +443,19 @@ async def replay_event(
     actor: Actor,
     clock: Clock = system_clock,
 ) -> Sequence[WebhookEndpoint]:
-    """Send one event again to ``endpoint_id``, or to every enabled endpoint that receives it.
+    """Send one event again to ``endpoint_id``, or to every enabled endpoint that receives it (one per
+    format and URL, as the fan-out chose).
 
     An event not fanned out yet is already on its way, so there is nothing to replay."""
     event = await repository.get_event(session, clinic_id=clinic_id, event_id=event_id)
     if event is None:
         raise NotFound("event not found")
+    existing: dict[uuid.UUID, WebhookDelivery] = {}
+    if event.fanned_out_at is not None:
+        existing = {
+            delivery.endpoint_id: delivery
+            for delivery in await repository.deliveries_of_event(session, event.sequence)
+        }
     if endpoint_id is not None:
         endpoint = await get_endpoint(session, clinic_id=clinic_id, endpoint_id=endpoint_id)
         if not endpoint.enabled:
@@ -389,18 +466,17 @@ async def replay_event(
             )
         endpoints: Sequence[WebhookEndpoint] = [endpoint]
     else:
-        endpoints = [
-            item
-            for item in await repository.enabled_endpoints(session, clinic_id)
-            if endpoint_receives(item, event)
-        ]
+        endpoints = one_per_target(
+            (
+                item
+                for item in await repository.enabled_endpoints(session, clinic_id)
+                if endpoint_receives(item, event)
+            ),
+            preferred=existing.keys(),
+        )
     if event.fanned_out_at is None:
         return endpoints
     now = clock.now()
-    existing = {
-        delivery.endpoint_id: delivery
-        for delivery in await repository.deliveries_of_event(session, event.sequence)
-    }
     for endpoint in endpoints:
         await _redeliver(
             session,
@@ -481,10 +557,22 @@ async def _replay_window(
         )
         if not events:
             return replayed
+        sequences = [event.sequence for event in events]
         existing = await repository.deliveries_for_endpoint(
-            session, endpoint_id=endpoint.id, event_sequences=[event.sequence for event in events]
+            session, endpoint_id=endpoint.id, event_sequences=sequences
+        )
+        # The backlog is what the receiver never got: not what reached it through another endpoint of
+        # the same format and URL (an invite's webhook_url beside the clinic's endpoint).
+        got_elsewhere = (
+            set()
+            if include_delivered
+            else await repository.sequences_sent_to_same_target(
+                session, endpoint=endpoint, event_sequences=sequences
+            )
         )
         for event in events:
+            if event.sequence in got_elsewhere:
+                continue
             if endpoint_receives(endpoint, event) and await _redeliver(
                 session,
                 event=event,

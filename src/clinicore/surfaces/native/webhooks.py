@@ -24,13 +24,18 @@ EventTypes = Annotated[
     list[str] | None,
     Field(
         max_length=events_service.MAX_EVENT_TYPES,
-        description='Event types to receive ("appointment.created", "appointment.*"); all when absent.',
+        description='Event types to receive ("appointment.created", "appointment.*"); all when absent. '
+        "A qualiphy endpoint takes only patient_exam.completed, prescription.confirmed and "
+        "prescription.shipped (Qualiphy events 1, 2 and 3), and all three when absent.",
     ),
 ]
 
 
 class WebhookEndpointCreate(BaseModel):
-    format: Literal["native", "qualifybase", "intakeq"]
+    format: Literal["native", "qualifybase", "intakeq", "qualiphy"] = Field(
+        description="The body's format. qualiphy: Qualiphy's events 1/2/3 for every exam of the clinic, "
+        "as to an invite's webhook_url."
+    )
     url: str = Field(
         max_length=events_service.MAX_URL_LENGTH, description="An http(s) URL on a public address."
     )
@@ -372,6 +377,7 @@ async def rotate_webhook_secret(
     response_model=WebhookTestSent,
     status_code=202,
     summary="Send a webhook.test event to this endpoint only",
+    description="A qualiphy endpoint has no test event (409): replay one of its events to it instead.",
 )
 async def send_test_webhook(
     endpoint_id: uuid.UUID, caller: NativeKey, session: SessionDep, runtime: RuntimeDep

@@ -6,7 +6,8 @@ A pure function of the event's snapshot (core/telehealth/snapshots.py). Field na
 Qualiphy's published sample and the clients that read it (docs/compat/qualiphy.md):
 ``patient_email``/``patient_phone_number``; event 2 repeats the first prescription item at the top level
 (``drug_details``, ``quantity``, ``refill_amount``, ``duration_days``...); event 3 repeats the first
-tracking entry's ``tracking_number`` and ``delivery_service``.
+tracking entry's ``tracking_number`` and ``delivery_service``. Every body carries ``meeting_uuid``;
+event 3 repeats ``exam_status`` (receivers switch on ``event``).
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def prescription_item(item: Mapping[str, Any]) -> dict[str, Any]:
         "refill_amount": item["refills"],
         "duration_days": item["days_supply"],
         "directions": item["directions"],
-        "schedule_code": item["schedule_code"],
+        "schedule_code": item["schedule_code"] or "",  # a string, "" when none (clients concatenate it)
     }
 
 
@@ -103,6 +104,7 @@ def qualiphy_body(event_number: int, snapshot: Mapping[str, Any]) -> dict[str, A
     patient = snapshot["patient"]
     body: dict[str, Any] = {
         "event": event_number,
+        "meeting_uuid": str(snapshot["meeting"]["id"]),
         "patient_exam_id": exam["id"],
         "exam_id": exam["exam_id"],
         "exam_name": exam["exam_title"],
@@ -153,4 +155,11 @@ def render_qualiphy(event: Event, _endpoint: WebhookEndpoint) -> RenderedWebhook
     )
 
 
-register_renderer(WebhookFormat.qualiphy, render_qualiphy)
+# Qualiphy has a body for events 1/2/3 only: a clinic's qualiphy endpoint subscribes to those (all three
+# when it names none) and gets no webhook.test (docs/compat/webhooks.md).
+register_renderer(
+    WebhookFormat.qualiphy,
+    render_qualiphy,
+    event_types=tuple(EVENT_NUMBERS),
+    events_label="Qualiphy events 1, 2 and 3",
+)

@@ -28,8 +28,15 @@ from clinicore.web.console.session import CurrentUser, check_csrf
 
 router = APIRouter(include_in_schema=False)
 
-# Formats a clinic adds by hand; Qualiphy endpoints come from each invite's webhook_url.
-CREATABLE_FORMATS = (WebhookFormat.native, WebhookFormat.qualifybase, WebhookFormat.intakeq)
+# Formats a clinic adds by hand, as the select shows them. A qualiphy endpoint hears every exam of the
+# clinic, beside the endpoint each invite's webhook_url creates.
+FORMAT_LABELS = {
+    WebhookFormat.native: "native",
+    WebhookFormat.qualifybase: "qualifybase",
+    WebhookFormat.intakeq: "intakeq",
+    WebhookFormat.qualiphy: "Qualiphy (events 1/2/3)",
+}
+CREATABLE_FORMATS = tuple(FORMAT_LABELS)
 ATTEMPTS_SHOWN = 100
 # What a finished action says on the page it redirects to (never text taken from the URL).
 NOTICES = {
@@ -73,7 +80,7 @@ async def _endpoints_page(
         nav="webhooks",
         endpoints=endpoints,
         pending=await events_service.pending_counts(session, endpoints),
-        formats=CREATABLE_FORMATS,
+        formats=FORMAT_LABELS,
         error=error,
         form=form or {},
         local=ClinicTime(user.clinic.time_zone),
@@ -160,6 +167,7 @@ async def _endpoint_page(
         previous_secret_until=previous_expires if previous_expires and previous_expires > now else None,
         pending=(await events_service.pending_counts(session, [endpoint])).get(endpoint.id, 0),
         waits_for_renderer=events_service.waits_for_renderer(endpoint),
+        receives_test_events=events_service.receives_test_events(endpoint),
         backlog_since=events_service.backlog_since(endpoint),
         attempts=attempts,
         filters=filters,
