@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 
 class CoreError(Exception):
+    """``message`` is the core's own sentence, naming core fields; ``field`` the core field at fault.
+    ``rule`` names the rule that refused (``routing.order_set_required``) with its ``params``, so that a
+    surface can word it as its vendor does without parsing the sentence. ``subject`` names what the field
+    belongs to (``appointment``, ``block``) where one core field name means different wire fields."""
+
     code: ClassVar[str] = "error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        params: Mapping[str, object] | None = None,
+        subject: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.subject = subject
+        self.rule = rule
+        self.params: Mapping[str, object] = params or {}
 
 
 class NotFound(CoreError):

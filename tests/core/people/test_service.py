@@ -23,38 +23,6 @@ from tests.telehealth_factories import create_catalog
 NOW = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
 
 
-class TestNormalise:
-    @pytest.mark.parametrize(
-        ("raw", "e164"),
-        [
-            ("+15552223232", "+15552223232"),
-            ("1234567890", "+11234567890"),
-            ("(212) 555-0100", "+12125550100"),
-            ("1-212-555-0100", "+12125550100"),
-        ],
-    )
-    def test_phones_become_e164(self, raw: str, e164: str) -> None:
-        assert people_service.normalise_phone(raw) == e164
-
-    @pytest.mark.parametrize("raw", ["12345", "phone", "", "+1 212"])
-    def test_impossible_phones_are_refused_naming_the_field(self, raw: str) -> None:
-        with pytest.raises(InvalidInput) as caught:
-            people_service.normalise_phone(raw, field="phone_number")
-        assert caught.value.message.startswith("phone_number: ")
-
-    def test_emails_keep_the_local_part_and_lower_case_the_domain(self) -> None:
-        assert (
-            people_service.normalise_email(" Jane.Doe@Patients.Example.COM ")
-            == "Jane.Doe@patients.example.com"
-        )
-
-    @pytest.mark.parametrize("raw", ["jane", "jane@", "@example.com", "jane doe@example.com"])
-    def test_invalid_emails_are_refused(self, raw: str) -> None:
-        with pytest.raises(InvalidInput) as caught:
-            people_service.normalise_email(raw)
-        assert caught.value.message.startswith("email: ")
-
-
 async def find_or_create(runtime: Runtime, clinic_id: uuid.UUID, **details: Any) -> Client:
     values: dict[str, Any] = {
         "first_name": "Jane",

@@ -324,8 +324,8 @@ async def reload_exam(runtime: Runtime, patient_exam: PatientExam) -> PatientExa
         return reloaded
 
 
-CUSTOM_PHARMACY_ROUTING: dict[str, Any] = {
-    "custom_pharmacy": 1,
+RETAIL_PHARMACY_ROUTING: dict[str, Any] = {
+    "pharmacy_routing": "retail",
     "ncpdpid": "3456789",
     "pharmacy_name": "CVS Pharmacy #1234",
     "pharmacy_address_line_1": "350 5th Ave",

@@ -26,7 +26,7 @@ from clinicore.kit.clock import FrozenClock
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
 from clinicore.runtime import Runtime
 from tests.core.telehealth.meeting_factory import (
-    CUSTOM_PHARMACY_ROUTING,
+    RETAIL_PHARMACY_ROUTING,
     ArrangedMeeting,
     answer_all,
     create_live_provider,
@@ -354,7 +354,7 @@ class TestPrescriptions:
         pharmacy = await create_partner_pharmacy(runtime, arranged.clinic_id, arranged.catalog.glp1)  # type: ignore[arg-type]
         order_set = pharmacy.order_sets[1]
         created, provider_id = await decided(
-            arranged, custom_pharmacy=2, pharmacy_id=pharmacy.pharmacy.id, order_set_id=order_set.id
+            arranged, pharmacy_routing="partner", pharmacy_id=pharmacy.pharmacy.id, order_set_id=order_set.id
         )
         async with runtime.sessions() as session, session.begin():
             prescription = await prescriptions.prescribe(
@@ -452,7 +452,7 @@ class TestPrescriptions:
         self, arranged: Arranged
     ) -> None:
         runtime = arranged.runtime
-        created, provider_id = await decided(arranged, **CUSTOM_PHARMACY_ROUTING)
+        created, provider_id = await decided(arranged, **RETAIL_PHARMACY_ROUTING)
         async with runtime.sessions() as session, session.begin():
             with pytest.raises(InvalidInput, match="items: a prescription to a custom pharmacy needs"):
                 await prescriptions.prescribe(
@@ -500,7 +500,7 @@ class TestPrescriptions:
             runtime, arranged.clinic_id, arranged.catalog.glp1, name="Other"
         )  # type: ignore[arg-type]
         created, provider_id = await decided(
-            arranged, custom_pharmacy=2, pharmacy_id=ours.pharmacy.id, provider_pos_selection=2
+            arranged, pharmacy_routing="partner", pharmacy_id=ours.pharmacy.id, provider_chooses="order_set"
         )
         async with runtime.sessions() as session, session.begin():
             with pytest.raises(InvalidInput, match="belongs to another pharmacy"):

@@ -28,7 +28,7 @@ from clinicore.runtime import Runtime
 from clinicore.worker.loop import DEFAULT_JOBS
 from clinicore.worker.telehealth import run_telehealth_timers
 from tests.core.telehealth.meeting_factory import (
-    CUSTOM_PHARMACY_ROUTING,
+    RETAIL_PHARMACY_ROUTING,
     ArrangedMeeting,
     answer_all,
     create_live_provider,
@@ -137,7 +137,7 @@ class TestTestProviders:
             arranged.clinic,
             [arranged.catalog.glp1],
             test_outcome=NamedOutcome.rx_approve,
-            custom_pharmacy=2,
+            pharmacy_routing="partner",
             pharmacy_id=pharmacy.pharmacy.id,
             order_set_id=pharmacy.order_sets[1].id,
         )
@@ -189,7 +189,7 @@ class TestTestProviders:
             arranged.clinic,
             [arranged.catalog.glp1],
             test_outcome=NamedOutcome.rx_approve,
-            **CUSTOM_PHARMACY_ROUTING,
+            **RETAIL_PHARMACY_ROUTING,
         )
         await self._through_confirmation(arranged)
         prescription = await self._prescription(runtime, created)
@@ -340,4 +340,5 @@ class TestSeveralWorkers:
         assert sum(claimed) == 6
         for created in meetings:
             assert await event_types(runtime, created) == ["patient_exam.completed"]
-            assert (await reload_exam(runtime, created.patient_exam)).version == 3
+            # Stepped once: pending -> waiting_for_provider -> in_consultation -> completed, one version each.
+            assert (await reload_exam(runtime, created.patient_exam)).version == 4

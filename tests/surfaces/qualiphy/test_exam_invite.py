@@ -144,7 +144,7 @@ class TestInvite:
             "12207",
         )
         # A GFE-only meeting routes nothing.
-        assert meeting.custom_pharmacy is None and meeting.pharmacy_id is None
+        assert meeting.pharmacy_routing is None and meeting.pharmacy_id is None
         patient_exams = await read_patient_exams(qp, body["meeting_uuid"])
         assert [row.id for row in patient_exams] == [
             item["patient_exam_id"] for item in body["patient_exams"]

@@ -84,9 +84,9 @@ class TestGfe:
         )
         meeting = await read_meeting(qp, body["meeting_uuid"])
         assert (
-            meeting.custom_pharmacy is None and meeting.pharmacy_id is None and meeting.order_set_id is None
+            meeting.pharmacy_routing is None and meeting.pharmacy_id is None and meeting.order_set_id is None
         )
-        assert meeting.ncpdpid is None and meeting.provider_pos_selection is None
+        assert meeting.ncpdpid is None and meeting.provider_chooses is None
         assert meeting.skip_pharmacy_confirmation is False
 
 
@@ -106,19 +106,23 @@ class TestPartnerPharmacy:
             ),
         )
         meeting = await read_meeting(qp, body["meeting_uuid"])
-        assert (meeting.custom_pharmacy, meeting.pharmacy_id, meeting.order_set_id) == (
-            2,
+        assert (meeting.pharmacy_routing, meeting.pharmacy_id, meeting.order_set_id) == (
+            "partner",
             pharmacy.id,
             order_set.id,
         )
-        assert meeting.provider_pos_selection is None and meeting.ncpdpid is None
+        assert meeting.provider_chooses is None and meeting.ncpdpid is None
 
     async def test_without_custom_pharmacy_an_rx_goes_to_the_partner_network(
         self, qp: QualiphyClinic
     ) -> None:
         body = await invite(qp, invite_body(qp.catalog.glp1.id))
         meeting = await read_meeting(qp, body["meeting_uuid"])
-        assert (meeting.custom_pharmacy, meeting.pharmacy_id, meeting.order_set_id) == (2, None, None)
+        assert (meeting.pharmacy_routing, meeting.pharmacy_id, meeting.order_set_id) == (
+            "partner",
+            None,
+            None,
+        )
 
     async def test_exam_pos_id_is_the_legacy_fallback_for_order_set_id(self, qp: QualiphyClinic) -> None:
         pharmacy = await create_pharmacy(qp, exams=[qp.catalog.glp1])
@@ -216,7 +220,7 @@ class TestCustomPharmacy:
             ),
         )
         meeting = await read_meeting(qp, body["meeting_uuid"])
-        assert meeting.custom_pharmacy == 1 and meeting.pharmacy_id is None
+        assert meeting.pharmacy_routing == "retail" and meeting.pharmacy_id is None
         assert (meeting.ncpdpid, meeting.pharmacy_name, meeting.pharmacy_city) == (
             "3345678",
             "CVS Pharmacy #1234",
@@ -229,12 +233,12 @@ class TestCustomPharmacy:
         )
         assert meeting.pharmacy_type == "retail"
         assert meeting.skip_pharmacy_confirmation is True
-        assert meeting.custom_pharmacy_patient_choice == 1
+        assert meeting.patient_chooses_pharmacy is False
         assert (
-            meeting.custom_pharmacy_patient_billing,
-            meeting.custom_pharmacy_clinic_billing,
-            meeting.custom_pharmacy_delivery_method,
-        ) == (1, "1", 2)
+            meeting.pharmacy_bills,
+            meeting.clinic_billing_reference,
+            meeting.delivery_method,
+        ) == ("clinic", "1", "ship")
 
     async def test_skipping_confirmation_needs_every_pharmacy_field(self, qp: QualiphyClinic) -> None:
         fields = {**CVS, "pharmacy_phone": None}
@@ -254,9 +258,9 @@ class TestCustomPharmacy:
             qp, invite_body(qp.catalog.glp1.id, custom_pharmacy=1, custom_pharmacy_patient_choice=2)
         )
         meeting = await read_meeting(qp, body["meeting_uuid"])
-        assert (meeting.custom_pharmacy, meeting.custom_pharmacy_patient_choice, meeting.ncpdpid) == (
-            1,
-            2,
+        assert (meeting.pharmacy_routing, meeting.patient_chooses_pharmacy, meeting.ncpdpid) == (
+            "retail",
+            True,
             None,
         )
 
@@ -307,7 +311,7 @@ class TestUrgentCare:
         by_patient = await invite(
             qp, invite_body(qp.catalog.uti.id, custom_pharmacy=1, custom_pharmacy_patient_choice=2)
         )
-        assert (await read_meeting(qp, by_patient["meeting_uuid"])).custom_pharmacy_patient_choice == 2
+        assert (await read_meeting(qp, by_patient["meeting_uuid"])).patient_chooses_pharmacy is True
 
 
 class TestProvidersChoice:
@@ -324,8 +328,8 @@ class TestProvidersChoice:
             invite_body(glp1, provider_pos_selection=1, pharmacy_id=pharmacy.id, order_set_id=order_set.id),
         )
         meeting = await read_meeting(qp, body["meeting_uuid"])
-        assert (meeting.provider_pos_selection, meeting.pharmacy_id, meeting.order_set_id) == (
-            1,
+        assert (meeting.provider_chooses, meeting.pharmacy_id, meeting.order_set_id) == (
+            "nothing",
             pharmacy.id,
             order_set.id,
         )
@@ -337,8 +341,8 @@ class TestProvidersChoice:
         assert message.startswith("pharmacy_id is required with provider_pos_selection 2")
         body = await invite(qp, invite_body(glp1, provider_pos_selection="2", pharmacy_id=pharmacy.id))
         meeting = await read_meeting(qp, body["meeting_uuid"])
-        assert (meeting.provider_pos_selection, meeting.pharmacy_id, meeting.order_set_id) == (
-            2,
+        assert (meeting.provider_chooses, meeting.pharmacy_id, meeting.order_set_id) == (
+            "order_set",
             pharmacy.id,
             None,
         )
@@ -358,7 +362,7 @@ class TestProvidersChoice:
             ),
         )
         meeting = await read_meeting(qp, body["meeting_uuid"])
-        assert (meeting.provider_pos_selection, meeting.order_set_id) == (2, order_set.id)
+        assert (meeting.provider_chooses, meeting.order_set_id) == ("order_set", order_set.id)
 
     async def test_3_the_provider_picks_both(self, qp: QualiphyClinic) -> None:
         pharmacy = await create_pharmacy(qp, exams=[qp.catalog.glp1])
@@ -368,7 +372,11 @@ class TestProvidersChoice:
         assert message.startswith("pharmacy_id: with provider_pos_selection 3 the provider picks")
         body = await invite(qp, invite_body(qp.catalog.glp1.id, provider_pos_selection=3))
         meeting = await read_meeting(qp, body["meeting_uuid"])
-        assert (meeting.custom_pharmacy, meeting.provider_pos_selection, meeting.pharmacy_id) == (2, 3, None)
+        assert (meeting.pharmacy_routing, meeting.provider_chooses, meeting.pharmacy_id) == (
+            "partner",
+            "pharmacy_and_order_set",
+            None,
+        )
 
     async def test_other_selections_are_refused(self, qp: QualiphyClinic) -> None:
         message = await error_of(qp, invite_body(qp.catalog.glp1.id, provider_pos_selection=4))
@@ -406,12 +414,12 @@ class TestWhatRealIntegrationsSend:
                 ),
             )
             meeting = await read_meeting(qp, body["meeting_uuid"])
-            assert (meeting.custom_pharmacy, meeting.pharmacy_id, meeting.order_set_id) == (
-                2,
+            assert (meeting.pharmacy_routing, meeting.pharmacy_id, meeting.order_set_id) == (
+                "partner",
                 pharmacy.id,
                 order_set.id,
             )
-            assert meeting.custom_pharmacy_clinic_billing is None and meeting.ncpdpid is None
+            assert meeting.clinic_billing_reference is None and meeting.ncpdpid is None
 
     async def test_custom_routing_ignores_partner_fields_of_any_type(self, qp: QualiphyClinic) -> None:
         body = await invite(
@@ -427,7 +435,7 @@ class TestWhatRealIntegrationsSend:
             ),
         )
         meeting = await read_meeting(qp, body["meeting_uuid"])
-        assert (meeting.custom_pharmacy, meeting.ncpdpid, meeting.pharmacy_id) == (1, "3345678", None)
+        assert (meeting.pharmacy_routing, meeting.ncpdpid, meeting.pharmacy_id) == ("retail", "3345678", None)
 
     async def test_the_clinic_billing_name_is_kept_under_custom_routing(self, qp: QualiphyClinic) -> None:
         body = await invite(
@@ -441,7 +449,7 @@ class TestWhatRealIntegrationsSend:
             ),
         )
         meeting = await read_meeting(qp, body["meeting_uuid"])
-        assert meeting.custom_pharmacy_clinic_billing == "Glow Medspa Downtown"
+        assert meeting.clinic_billing_reference == "Glow Medspa Downtown"
 
     async def test_the_chosen_routings_own_fields_are_still_checked(self, qp: QualiphyClinic) -> None:
         message = await error_of(
@@ -470,8 +478,8 @@ class TestWhatRealIntegrationsSend:
                 ),
             )
             meeting = await read_meeting(qp, body["meeting_uuid"])
-            assert (meeting.provider_pos_selection, meeting.pharmacy_id, meeting.order_set_id) == (
-                2,
+            assert (meeting.provider_chooses, meeting.pharmacy_id, meeting.order_set_id) == (
+                "order_set",
                 pharmacy.id,
                 order_set.id,
             )

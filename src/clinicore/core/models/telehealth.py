@@ -128,8 +128,7 @@ class TestOutcome(StrEnum):
 class Meeting(UUIDPrimaryKey, Base):
     """One invite: the patient's visit, holding every exam of the invite and how to route and report it.
 
-    ``id`` is the ``meeting_uuid``. Routing columns mirror Qualiphy's invite parameters; they apply to
-    the meeting's Rx exam (one at most).
+    ``id`` is the ``meeting_uuid``. The routing columns apply to the meeting's Rx exam (one at most).
     """
 
     __tablename__ = "meetings"
@@ -163,11 +162,13 @@ class Meeting(UUIDPrimaryKey, Base):
     shipping_city: Mapped[str | None] = mapped_column(String(100))
     shipping_state: Mapped[str | None] = mapped_column(String(2))
     shipping_zip_code: Mapped[str | None] = mapped_column(String(10))
-    # Pharmacy routing (Qualiphy's numbers kept as sent: custom_pharmacy 1 = custom, 2 = partner).
-    custom_pharmacy: Mapped[int | None] = mapped_column(Integer)
+    # Pharmacy routing of the meeting's Rx exam (core/telehealth/routing.py); all null for a GFE-only
+    # meeting. A surface decodes its vendor's codes into these words.
+    pharmacy_routing: Mapped[str | None] = mapped_column(String(16))  # PharmacyKind: partner | retail
     pharmacy_id: Mapped[int | None] = mapped_column(ForeignKey("partner_pharmacies.id", ondelete="SET NULL"))
     order_set_id: Mapped[int | None] = mapped_column(ForeignKey("order_sets.id", ondelete="SET NULL"))
-    provider_pos_selection: Mapped[int | None] = mapped_column(Integer)
+    provider_chooses: Mapped[str | None] = mapped_column(String(32))  # ProviderChoice, null: not stated
+    # The retail pharmacy the invite names.
     ncpdpid: Mapped[str | None] = mapped_column(String(7))
     pharmacy_name: Mapped[str | None] = mapped_column(String(200))
     pharmacy_address_line_1: Mapped[str | None] = mapped_column(String(200))
@@ -177,12 +178,12 @@ class Meeting(UUIDPrimaryKey, Base):
     pharmacy_zip_code: Mapped[str | None] = mapped_column(String(10))
     pharmacy_phone: Mapped[str | None] = mapped_column(String(32))
     pharmacy_type: Mapped[str | None] = mapped_column(String(50))
-    custom_pharmacy_patient_choice: Mapped[int | None] = mapped_column(Integer)
+    patient_chooses_pharmacy: Mapped[bool | None] = mapped_column(Boolean)
     skip_pharmacy_confirmation: Mapped[bool] = mapped_column(Boolean, default=False)
-    custom_pharmacy_patient_billing: Mapped[int | None] = mapped_column(Integer)
-    # Undocumented values: integrators send a number or the clinic's name, kept as text.
-    custom_pharmacy_clinic_billing: Mapped[str | None] = mapped_column(String(200))
-    custom_pharmacy_delivery_method: Mapped[int | None] = mapped_column(Integer)
+    pharmacy_bills: Mapped[str | None] = mapped_column(String(16))  # PharmacyBills: clinic | patient
+    # Undocumented by the vendors: integrators send a number or the clinic's name, kept as text.
+    clinic_billing_reference: Mapped[str | None] = mapped_column(String(200))
+    delivery_method: Mapped[str | None] = mapped_column(String(16))  # DeliveryMethod: pickup | ship
     invites_sent: Mapped[int] = mapped_column(Integer, default=0)
     last_invited_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import Client, Counter, PatientExam
+from clinicore.kit.contact import email_key
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -25,7 +26,7 @@ async def client_by_email(session: AsyncSession, *, clinic_id: uuid.UUID, email:
     """The clinic's oldest client with this email, compared without case."""
     return await session.scalar(
         select(Client)
-        .where(Client.clinic_id == clinic_id, func.lower(Client.email) == email.lower())
+        .where(Client.clinic_id == clinic_id, func.lower(Client.email) == email_key(email))
         .order_by(Client.number)
         .limit(1)
     )

@@ -6,46 +6,19 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import Client
 from clinicore.core.people import repository
 from clinicore.kit.clock import Clock, system_clock
+from clinicore.kit.contact import normalise_email, normalise_phone
 from clinicore.kit.errors import InvalidInput
 
-DEFAULT_REGION = "US"
 GENDERS = {1: "male", 2: "female", 3: "prefer not to say"}
 
 
 def client_counter_name(clinic_id: uuid.UUID) -> str:
     return f"client:{clinic_id}"
-
-
-def normalise_email(value: str, *, field: str = "email") -> str:
-    """The address as email-validator normalises it (lower-case domain), or a 400 naming ``field``."""
-    try:
-        normalised = validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise InvalidInput(f"{field}: {exc}", field=field) from None
-    if len(normalised) > 320:
-        raise InvalidInput(f"{field}: at most 320 characters", field=field)
-    return normalised
-
-
-def normalise_phone(value: str, *, field: str = "phone") -> str:
-    """E.164 (``+15552223232``); a national number is read as a U.S. one (``1234567890``)."""
-    text = value.strip()
-    try:
-        number = phonenumbers.parse(text, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number):
-        raise InvalidInput(
-            f"{field}: {text!r} is not a phone number (use +15552223232 or 1234567890)", field=field
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 async def get_client(session: AsyncSession, *, clinic_id: uuid.UUID, client_id: uuid.UUID) -> Client | None:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import (
@@ -31,6 +30,7 @@ from clinicore.core.telehealth import catalog
 from clinicore.core.telehealth.states import SERVED_STATES, normalise_state
 from clinicore.core.telehealth.test_mode import TEST_STATE
 from clinicore.kit.clock import Clock, system_clock
+from clinicore.kit.contact import phone_or_as_written
 from clinicore.kit.errors import InvalidInput, NotFound
 
 FIRST_EXAM_POS_ID = 9001  # legacy numbers live in their own range, apart from order set ids
@@ -56,16 +56,7 @@ def normalise_zip(value: str | None) -> str | None:
 
 def normalise_phone(value: str | None) -> str | None:
     """E.164 for a valid U.S. number; anything else is kept as written (trimmed), blank is None."""
-    raw = (value or "").strip()
-    if not raw:
-        return None
-    try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        return raw
-    if not phonenumbers.is_valid_number(number):
-        return raw
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phone_or_as_written(value)
 
 
 def normalise_ncpdpid(value: str | None) -> str | None:

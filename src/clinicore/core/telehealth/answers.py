@@ -26,16 +26,17 @@ from clinicore.core.models import (
     PatientExamStatus,
     QuestionType,
 )
-from clinicore.core.telehealth import catalog
+from clinicore.core.telehealth import catalog, repository
 from clinicore.core.telehealth.catalog import QuestionWithOptions
+from clinicore.core.telehealth.transitions import BEFORE_A_PROVIDER_ACTS
 from clinicore.kit.clock import Clock, system_clock
-from clinicore.kit.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from clinicore.kit.errors import Conflict, InvalidInput, NotFound
 
-INVALID_MEETING = "Invalid meeting id"  # Qualiphy's exact words, for a missing or unknown meeting_uuid
-# Statuses in which the clinic may still change the answers: no provider has acted yet.
-OPEN_STATUSES = frozenset(
-    {PatientExamStatus.pending, PatientExamStatus.in_questionnaire, PatientExamStatus.waiting_for_provider}
-)
+UNKNOWN_MEETING = "telehealth.unknown_meeting"  # the rule a missing, malformed or unknown meeting breaks
+
+
+def unknown_meeting() -> InvalidInput:
+    return InvalidInput("meeting_uuid: no such meeting", field="meeting_uuid", rule=UNKNOWN_MEETING)
 
 
 class AnswerSource:
@@ -100,10 +101,9 @@ async def find_patient_exam(
     session: AsyncSession, *, clinic_id: uuid.UUID, patient_exam_id: int, for_update: bool = False
 ) -> PatientExam:
     """The clinic's patient exam; another clinic's answers exactly as a missing one."""
-    query = select(PatientExam).where(PatientExam.id == patient_exam_id, PatientExam.clinic_id == clinic_id)
-    if for_update:
-        query = query.with_for_update()
-    patient_exam = await session.scalar(query)
+    patient_exam = await repository.get_patient_exam(
+        session, clinic_id=clinic_id, patient_exam_id=patient_exam_id, lock=for_update
+    )
     if patient_exam is None:
         raise NotFound("patient_exam_id: no such patient exam", field="patient_exam_id")
     return patient_exam
@@ -114,12 +114,12 @@ async def find_meeting(session: AsyncSession, *, clinic_id: uuid.UUID, meeting_u
     try:
         meeting_id = uuid.UUID((meeting_uuid or "").strip())
     except ValueError:
-        raise InvalidInput(INVALID_MEETING, field="meeting_uuid") from None
+        raise unknown_meeting() from None
     meeting = await session.scalar(
         select(Meeting).where(Meeting.id == meeting_id, Meeting.clinic_id == clinic_id)
     )
     if meeting is None:
-        raise InvalidInput(INVALID_MEETING, field="meeting_uuid")
+        raise unknown_meeting()
     return meeting
 
 
@@ -163,8 +163,13 @@ async def exam_questionnaire(
         raise InvalidInput("exam_id is required", field="exam_id")
     exams = await catalog.exams_by_id(session, clinic_id=clinic_id, exam_ids=[exam_id])
     if exam_id not in exams:
-        # The same words (and 401) as exam_invite for an exam the clinic does not have.
-        raise Unauthorized(f"Exam {exam_id} is not enabled for this clinic")
+        # Another clinic's exam answers exactly like one that does not exist (the invite's rule too).
+        raise NotFound(
+            f"exam_id: exam {exam_id} is not offered by this clinic",
+            field="exam_id",
+            rule="telehealth.exam_not_offered",
+            params={"exam_id": exam_id},
+        )
     return ExamQuestionnaire(exam=exams[exam_id], questions=await catalog.questions(session, exam_id=exam_id))
 
 
@@ -225,7 +230,7 @@ def check_answers_open(patient_exam: PatientExam) -> None:
             f"patient_exam_id: patient exam {patient_exam.id} is cancelled; its answers can no longer change",
             field="patient_exam_id",
         )
-    if patient_exam.status not in OPEN_STATUSES:
+    if patient_exam.status not in BEFORE_A_PROVIDER_ACTS:
         raise Conflict(
             f"patient_exam_id: a provider has already taken patient exam {patient_exam.id} "
             f"(status {patient_exam.status}); its answers can no longer change",

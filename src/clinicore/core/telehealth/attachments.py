@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import Exam, ExamAttachment, PatientExam, PatientExamStatus, StoredFile
+from clinicore.core.telehealth import repository
 from clinicore.core.telehealth.answers import find_patient_exam
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
@@ -147,13 +148,7 @@ async def attachments_of(
     session: AsyncSession, *, patient_exam_id: int
 ) -> Sequence[tuple[ExamAttachment, StoredFile]]:
     """A patient exam's attachments with their files, oldest first (for the provider and the PDF)."""
-    rows = await session.execute(
-        select(ExamAttachment, StoredFile)
-        .join(StoredFile, StoredFile.id == ExamAttachment.file_id)
-        .where(ExamAttachment.patient_exam_id == patient_exam_id)
-        .order_by(ExamAttachment.created_at, ExamAttachment.id)
-    )
-    return [(attachment, stored) for attachment, stored in rows]
+    return await repository.attachments_of(session, patient_exam_id=patient_exam_id)
 
 
 async def upload_attachment(

@@ -18,7 +18,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicore.core.telehealth import exam_repository
+from clinicore.core.telehealth import repository
 from clinicore.core.telehealth.snapshots import answer_texts
 from clinicore.kit.errors import NotFound
 
@@ -172,11 +172,11 @@ def render_consultation_pdf(document: ConsultationDocument, *, compress: bool = 
 
 async def consultation_document(session: AsyncSession, *, patient_exam_id: int) -> ConsultationDocument:
     """What the PDF shows. Not scoped to a clinic: the caller holds a signed link naming this exam."""
-    record = await exam_repository.load_exam(session, patient_exam_id=patient_exam_id)
+    record = await repository.load_exam(session, patient_exam_id=patient_exam_id)
     if record is None:
         raise NotFound("consultation record not found")
-    answers = await exam_repository.answers_by_question(session, patient_exam=record.patient_exam)
-    attachments = await exam_repository.attachments_of(session, patient_exam_id=patient_exam_id)
+    answers = await repository.answers_by_question(session, patient_exam=record.patient_exam)
+    attachments = await repository.attachments_of(session, patient_exam_id=patient_exam_id)
     provider = record.provider
     provider_name = None
     if provider is not None:

@@ -2,15 +2,14 @@
 Rx exam's pharmacy routing checked and stored, the meeting link sent by email and SMS; and the two
 things an integrator may do afterwards, resend and cancel.
 
-Qualiphy's rules (docs/compat/qualiphy.md records where its doc is silent): at most one Rx
-exam per meeting, GFEs stack; ``tele_state`` a served state, or ``TE`` for test mode (``state`` is
-only the address); ``custom_pharmacy`` 1 = custom, 2 = partner; a patient exam is cancelled only
-before a provider acts on it. The meeting keeps the patient as the invite named them.
+The rules: at most one Rx exam per meeting, GFEs stack; ``tele_state`` a served state, or ``TE`` for
+test mode (``state`` is only the address); the Rx exam's pharmacy routing as ``routing.py`` says; a
+patient exam is cancelled only before a provider acts on it. The meeting keeps the patient as the
+invite named them. Where vendor docs are silent, docs/compat/ records what we decided.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,86 +39,34 @@ from clinicore.core.telehealth.events import (
     PATIENT_EXAM_CREATED,
     QUALIPHY_EVENT_TYPES,
 )
+from clinicore.core.telehealth.routing import clean_state, clean_text, clean_zip_code, resolve_routing
 from clinicore.core.telehealth.schemas import (
-    CustomPharmacy,
     InvitedExam,
     InviteRequest,
     InviteResult,
     PatientExamChange,
-    ResolvedRouting,
-    RoutingRequest,
 )
+from clinicore.core.telehealth.transitions import BEFORE_A_PROVIDER_ACTS, FINISHED, move
+from clinicore.kit import contact
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.crypto import SecretBox
-from clinicore.kit.errors import InvalidInput, NotFound, Unauthorized
+from clinicore.kit.errors import InvalidInput, NotFound
 from clinicore.kit.links import LinkSigner
 from clinicore.kit.ssrf import Resolver, system_resolver
 
-CUSTOM_PHARMACY = 1  # Qualiphy: custom_pharmacy 1 = custom (retail) pharmacy
-PARTNER_PHARMACY = 2  # Qualiphy: custom_pharmacy 2 = partner (compounding) pharmacy
-YOU_SPECIFY_BOTH, PROVIDER_PICKS_ORDER_SET, PROVIDER_PICKS_BOTH = 1, 2, 3
-PATIENT_CHOOSES_PHARMACY = 2
-SKIP_CONFIRMATION = 2
-
-CANCELLABLE = frozenset(
-    {PatientExamStatus.pending, PatientExamStatus.in_questionnaire, PatientExamStatus.waiting_for_provider}
-)
-FINISHED = frozenset(
-    {
-        PatientExamStatus.completed,
-        PatientExamStatus.prescribed,
-        PatientExamStatus.confirmed_by_pharmacy,
-        PatientExamStatus.shipped,
-    }
-)
 NAME_LIMIT = 100
 URL_LIMIT = 2000
-ZIP_CODE = re.compile(r"^\d{5}(-\d{4})?$")
-NCPDPID = re.compile(r"^\d{7}$")
 EARLIEST_DOB = date(1900, 1, 1)
 
 
 # --- small checks ---------------------------------------------------------------------------------
 
 
-def _text(value: str | None, *, field: str, limit: int) -> str | None:
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if len(value) > limit:
-        raise InvalidInput(f"{field}: at most {limit} characters", field=field)
-    return value
-
-
-def _state(value: str | None, *, field: str, allow_test: bool = False) -> str | None:
-    if value is None or not value.strip():
-        return None
-    if allow_test and value.strip().upper() == test_mode.TEST_STATE:
-        return test_mode.TEST_STATE
-    try:
-        return states.normalise_state(value)
-    except InvalidInput:
-        raise InvalidInput(f"{field}: {value!r} is not a two-letter U.S. state code", field=field) from None
-
-
-def _zip_code(value: str | None, *, field: str) -> str | None:
-    text = _text(value, field=field, limit=10)
-    if text is not None and not ZIP_CODE.match(text):
-        raise InvalidInput(f"{field}: must be a 5-digit ZIP code (or ZIP+4 such as 10001-1234)", field=field)
-    return text
-
-
 def _url(value: str | None, *, field: str) -> str | None:
-    text = _text(value, field=field, limit=URL_LIMIT)
+    text = clean_text(value, field=field, limit=URL_LIMIT)
     if text is not None and not text.lower().startswith(("http://", "https://")):
         raise InvalidInput(f"{field}: must be an http:// or https:// URL", field=field)
     return text
-
-
-def _choice(value: int | None, *, field: str, meanings: str) -> int | None:
-    if value is not None and value not in (1, 2):
-        raise InvalidInput(f"{field}: must be {meanings}", field=field)
-    return value
 
 
 def status_label(patient_exam: PatientExam) -> str:
@@ -157,7 +104,13 @@ def _address_state(value: str | None, *, is_test: bool) -> str | None:
             "the patient's address)",
             field="state",
         )
-    return _state(value, field="state")
+    return clean_state(value, field="state")
+
+
+def _shipping_state(value: str | None, *, is_test: bool) -> str | None:
+    if is_test and value is not None and value.strip().upper() == test_mode.TEST_STATE:
+        return test_mode.TEST_STATE
+    return clean_state(value, field="shipping_state")
 
 
 def _check_dob(dob: date, *, today: date) -> date:
@@ -170,7 +123,7 @@ async def _enabled_exams(
     session: AsyncSession, *, clinic_id: uuid.UUID, exam_ids: Sequence[int]
 ) -> list[Exam]:
     if not exam_ids:
-        raise InvalidInput("exams: name at least one exam id from /exam_list", field="exams")
+        raise InvalidInput("exams: name at least one exam", field="exams")
     seen: set[int] = set()
     for exam_id in exam_ids:
         if exam_id in seen:
@@ -179,8 +132,13 @@ async def _enabled_exams(
     found = await catalog.exams_by_id(session, clinic_id=clinic_id, exam_ids=exam_ids)
     for exam_id in exam_ids:
         if exam_id not in found:
-            # Qualiphy answers an exam the clinic cannot use with a 401 (another clinic's exam too).
-            raise Unauthorized(f"Exam {exam_id} is not enabled for this clinic")
+            # Another clinic's exam answers exactly like one that does not exist.
+            raise NotFound(
+                f"exams: exam {exam_id} is not offered by this clinic",
+                field="exams",
+                rule="telehealth.exam_not_offered",
+                params={"exam_id": exam_id},
+            )
     exams = [found[exam_id] for exam_id in exam_ids]
     rx_exams = [exam for exam in exams if exam.rx_type == RxType.rx]
     if len(rx_exams) > 1:
@@ -190,212 +148,6 @@ async def _enabled_exams(
             field="exams",
         )
     return exams
-
-
-# --- pharmacy routing -----------------------------------------------------------------------------
-
-
-def _custom_pharmacy_fields(pharmacy: CustomPharmacy) -> CustomPharmacy:
-    ncpdpid = _text(pharmacy.ncpdpid, field="ncpdpid", limit=7)
-    if ncpdpid is not None and not NCPDPID.match(ncpdpid):
-        raise InvalidInput("ncpdpid: must be the pharmacy's 7-digit NCPDP id", field="ncpdpid")
-    return CustomPharmacy(
-        ncpdpid=ncpdpid,
-        name=_text(pharmacy.name, field="pharmacy_name", limit=200),
-        address_line_1=_text(pharmacy.address_line_1, field="pharmacy_address_line_1", limit=200),
-        address_line_2=_text(pharmacy.address_line_2, field="pharmacy_address_line_2", limit=200),
-        city=_text(pharmacy.city, field="pharmacy_city", limit=100),
-        state=_state(pharmacy.state, field="pharmacy_state"),
-        zip_code=_zip_code(pharmacy.zip_code, field="pharmacy_zip_code"),
-        phone=_text(pharmacy.phone, field="pharmacy_phone", limit=32),
-        type=_text(pharmacy.type, field="pharmacy_type", limit=50),
-    )
-
-
-def _has_every_pharmacy_field(pharmacy: CustomPharmacy) -> bool:
-    return all(
-        (
-            pharmacy.name,
-            pharmacy.address_line_1,
-            pharmacy.city,
-            pharmacy.state,
-            pharmacy.zip_code,
-            pharmacy.phone,
-            pharmacy.ncpdpid,
-        )
-    )
-
-
-def _custom_routing(exam: Exam, routing: RoutingRequest) -> ResolvedRouting:
-    pharmacy = _custom_pharmacy_fields(routing.pharmacy)
-    patient_choice = _choice(
-        routing.custom_pharmacy_patient_choice,
-        field="custom_pharmacy_patient_choice",
-        meanings="1 (custom pharmacy preselected) or 2 (the patient chooses at the meeting)",
-    )
-    if patient_choice != PATIENT_CHOOSES_PHARMACY and pharmacy.ncpdpid is None:
-        raise InvalidInput(
-            "ncpdpid is required for a custom pharmacy (custom_pharmacy 1): find it with "
-            "/custom_pharmacy_search, or send custom_pharmacy_patient_choice 2 to let the patient choose",
-            field="ncpdpid",
-        )
-    skip = _choice(
-        routing.skip_pharmacy_confirmation,
-        field="skip_pharmacy_confirmation",
-        meanings="1 (show the pharmacy confirmation screen) or 2 (skip it)",
-    )
-    patient_billing = _choice(
-        routing.custom_pharmacy_patient_billing,
-        field="custom_pharmacy_patient_billing",
-        meanings="1 (the pharmacy bills the clinic) or 2 (the pharmacy bills the patient)",
-    )
-    delivery = _choice(
-        routing.custom_pharmacy_delivery_method,
-        field="custom_pharmacy_delivery_method",
-        meanings="1 (the patient picks up at the pharmacy) or 2 (shipped to the patient or clinic)",
-    )
-    return ResolvedRouting(
-        custom_pharmacy=CUSTOM_PHARMACY,
-        pharmacy=pharmacy,
-        custom_pharmacy_patient_choice=patient_choice,
-        # Qualiphy: 2 skips the confirmation screen only when every pharmacy field is in the payload.
-        skip_pharmacy_confirmation=skip == SKIP_CONFIRMATION and _has_every_pharmacy_field(pharmacy),
-        custom_pharmacy_patient_billing=patient_billing,
-        custom_pharmacy_clinic_billing=_text(
-            routing.custom_pharmacy_clinic_billing, field="custom_pharmacy_clinic_billing", limit=200
-        ),
-        custom_pharmacy_delivery_method=delivery,
-    )
-
-
-async def _partner_routing(
-    session: AsyncSession,
-    *,
-    clinic_id: uuid.UUID,
-    exam: Exam,
-    tele_state: str,
-    is_test: bool,
-    routing: RoutingRequest,
-) -> ResolvedRouting:
-    selection = routing.provider_pos_selection
-    if selection is not None and selection not in (
-        YOU_SPECIFY_BOTH,
-        PROVIDER_PICKS_ORDER_SET,
-        PROVIDER_PICKS_BOTH,
-    ):
-        raise InvalidInput(
-            "provider_pos_selection: must be 1 (you specify pharmacy_id and order_set_id), "
-            "2 (the provider picks the order set) or 3 (the provider picks pharmacy and order set)",
-            field="provider_pos_selection",
-        )
-    pharmacy_id = routing.pharmacy_id
-    order_set = None
-    if routing.order_set_id is not None:
-        order_set = await repository.get_order_set(
-            session, clinic_id=clinic_id, order_set_id=routing.order_set_id
-        )
-        if order_set is None:
-            raise InvalidInput(
-                f"order_set_id: no such order set {routing.order_set_id}", field="order_set_id"
-            )
-    elif routing.exam_pos_id is not None:  # legacy integrations send exam_pos_id instead
-        order_set = await repository.order_set_by_exam_pos_id(
-            session, clinic_id=clinic_id, exam_pos_id=routing.exam_pos_id
-        )
-        if order_set is None:
-            raise InvalidInput(f"exam_pos_id: no such order set {routing.exam_pos_id}", field="exam_pos_id")
-
-    if selection == YOU_SPECIFY_BOTH and (pharmacy_id is None or order_set is None):
-        missing = "pharmacy_id" if pharmacy_id is None else "order_set_id"
-        raise InvalidInput(
-            f"{missing} is required with provider_pos_selection 1 (you specify both pharmacy_id and "
-            "order_set_id)",
-            field=missing,
-        )
-    # With selection 2 an order set (order_set_id or the legacy exam_pos_id) is the suggestion the
-    # provider starts from and may change for another of the same pharmacy.
-    if selection == PROVIDER_PICKS_ORDER_SET and pharmacy_id is None and order_set is None:
-        raise InvalidInput(
-            "pharmacy_id is required with provider_pos_selection 2 (the provider picks the order set "
-            "at that pharmacy)",
-            field="pharmacy_id",
-        )
-    if selection == PROVIDER_PICKS_BOTH and (pharmacy_id is not None or order_set is not None):
-        name = "pharmacy_id" if pharmacy_id is not None else "order_set_id"
-        raise InvalidInput(
-            f"{name}: with provider_pos_selection 3 the provider picks pharmacy and order set; leave it out",
-            field=name,
-        )
-
-    if order_set is not None:
-        if order_set.exam_id != exam.id or not order_set.is_active:
-            raise InvalidInput(
-                f"order_set_id: order set {order_set.id} is not an active order set of exam {exam.id}",
-                field="order_set_id",
-            )
-        if pharmacy_id is None:
-            pharmacy_id = order_set.pharmacy_id
-        elif order_set.pharmacy_id != pharmacy_id:
-            raise InvalidInput(
-                f"order_set_id: order set {order_set.id} belongs to another pharmacy than {pharmacy_id}",
-                field="order_set_id",
-            )
-    if pharmacy_id is not None:
-        if await repository.get_active_partner_pharmacy(session, pharmacy_id) is None:
-            raise InvalidInput(f"pharmacy_id: no such partner pharmacy {pharmacy_id}", field="pharmacy_id")
-        if not await repository.pharmacy_serves_exam(
-            session, clinic_id=clinic_id, pharmacy_id=pharmacy_id, exam_id=exam.id
-        ):
-            raise InvalidInput(
-                f"pharmacy_id: partner pharmacy {pharmacy_id} does not fulfil exam {exam.id} "
-                "(see /partner_pharmacy_list)",
-                field="pharmacy_id",
-            )
-        if not is_test and not await repository.pharmacy_ships_to(
-            session, pharmacy_id=pharmacy_id, state=tele_state
-        ):
-            raise InvalidInput(
-                f"pharmacy_id: partner pharmacy {pharmacy_id} does not ship to {tele_state}",
-                field="pharmacy_id",
-            )
-    return ResolvedRouting(
-        custom_pharmacy=PARTNER_PHARMACY,
-        pharmacy_id=pharmacy_id,
-        order_set_id=order_set.id if order_set is not None else None,
-        provider_pos_selection=selection,
-    )
-
-
-async def resolve_routing(
-    session: AsyncSession,
-    *,
-    clinic_id: uuid.UUID,
-    rx_exam: Exam | None,
-    tele_state: str,
-    is_test: bool,
-    routing: RoutingRequest,
-) -> ResolvedRouting:
-    """What the meeting stores for its Rx exam. A GFE-only invite routes nothing: its routing
-    parameters are ignored. Each scenario ignores the other scenario's fields."""
-    if rx_exam is None:
-        return ResolvedRouting()
-    if routing.custom_pharmacy not in (None, CUSTOM_PHARMACY, PARTNER_PHARMACY):
-        raise InvalidInput(
-            "custom_pharmacy: must be 1 (custom pharmacy) or 2 (partner pharmacy); yes, 1 means custom",
-            field="custom_pharmacy",
-        )
-    if catalog.is_urgent_care(rx_exam) and routing.custom_pharmacy != CUSTOM_PHARMACY:
-        raise InvalidInput(
-            f"custom_pharmacy: {rx_exam.title} is an Urgent Care exam, routed to a custom pharmacy: send "
-            "custom_pharmacy 1 with ncpdpid and the pharmacy_* fields, or custom_pharmacy 1 with "
-            "custom_pharmacy_patient_choice 2 to let the patient choose",
-            field="custom_pharmacy",
-        )
-    if routing.custom_pharmacy == CUSTOM_PHARMACY:
-        return _custom_routing(rx_exam, routing)
-    return await _partner_routing(
-        session, clinic_id=clinic_id, exam=rx_exam, tele_state=tele_state, is_test=is_test, routing=routing
-    )
 
 
 # --- the invite -----------------------------------------------------------------------------------
@@ -460,13 +212,13 @@ async def invite_patient(
 ) -> InviteResult:
     now = clock.now()
     patient = request.patient
-    first_name = _text(patient.first_name, field="first_name", limit=NAME_LIMIT)
-    last_name = _text(patient.last_name, field="last_name", limit=NAME_LIMIT)
+    first_name = clean_text(patient.first_name, field="first_name", limit=NAME_LIMIT)
+    last_name = clean_text(patient.last_name, field="last_name", limit=NAME_LIMIT)
     if first_name is None or last_name is None:
         missing = "first_name" if first_name is None else "last_name"
         raise InvalidInput(f"{missing} is required", field=missing)
-    email = people_service.normalise_email(patient.email, field="email")
-    phone = people_service.normalise_phone(patient.phone, field="phone_number")
+    email = contact.normalise_email(patient.email, field="email")
+    phone = contact.normalise_phone(patient.phone, field="phone")
     dob = _check_dob(patient.dob, today=now.date())
     if patient.gender is not None and patient.gender not in people_service.GENDERS:
         raise InvalidInput("gender: must be 1 (male), 2 (female) or 3 (prefer not to say)", field="gender")
@@ -474,19 +226,21 @@ async def invite_patient(
     address_state = _address_state(patient.state, is_test=tele.is_test)
     exams = await _enabled_exams(session, clinic_id=clinic.id, exam_ids=request.exam_ids)
     rx_exam = next((exam for exam in exams if exam.rx_type == RxType.rx), None)
+    # A GFE-only invite ignores its routing, so a surface's decoder is called only for an Rx exam.
+    requested = request.routing
     routing = await resolve_routing(
         session,
         clinic_id=clinic.id,
         rx_exam=rx_exam,
         tele_state=tele.state,
         is_test=tele.is_test,
-        routing=request.routing,
+        routing=(requested() if callable(requested) else requested) if rx_exam is not None else None,
     )
     redirects = request.redirects
     shipping = request.shipping
     meeting_id = uuid.uuid4()
     endpoint_id = None
-    webhook_url = _text(request.webhook_url, field="webhook_url", limit=URL_LIMIT)
+    webhook_url = clean_text(request.webhook_url, field="webhook_url", limit=URL_LIMIT)
     meeting = Meeting(
         id=meeting_id,
         clinic_id=clinic.id,
@@ -506,29 +260,29 @@ async def invite_patient(
         redirect_reject=_url(redirects.reject, field="redirect_reject"),
         redirect_na=_url(redirects.na, field="redirect_na"),
         redirect_missed=_url(redirects.missed, field="redirect_missed"),
-        shipping_address_line_1=_text(shipping.line_1, field="shipping_address_line_1", limit=200),
-        shipping_address_line_2=_text(shipping.line_2, field="shipping_address_line_2", limit=200),
-        shipping_city=_text(shipping.city, field="shipping_city", limit=100),
-        shipping_state=_state(shipping.state, field="shipping_state", allow_test=tele.is_test),
-        shipping_zip_code=_zip_code(shipping.zip_code, field="shipping_zip_code"),
-        custom_pharmacy=routing.custom_pharmacy,
+        shipping_address_line_1=clean_text(shipping.line_1, field="shipping_address_line_1", limit=200),
+        shipping_address_line_2=clean_text(shipping.line_2, field="shipping_address_line_2", limit=200),
+        shipping_city=clean_text(shipping.city, field="shipping_city", limit=100),
+        shipping_state=_shipping_state(shipping.state, is_test=tele.is_test),
+        shipping_zip_code=clean_zip_code(shipping.zip_code, field="shipping_zip_code"),
+        pharmacy_routing=routing.kind,
         pharmacy_id=routing.pharmacy_id,
         order_set_id=routing.order_set_id,
-        provider_pos_selection=routing.provider_pos_selection,
-        ncpdpid=routing.pharmacy.ncpdpid,
-        pharmacy_name=routing.pharmacy.name,
-        pharmacy_address_line_1=routing.pharmacy.address_line_1,
-        pharmacy_address_line_2=routing.pharmacy.address_line_2,
-        pharmacy_city=routing.pharmacy.city,
-        pharmacy_state=routing.pharmacy.state,
-        pharmacy_zip_code=routing.pharmacy.zip_code,
-        pharmacy_phone=routing.pharmacy.phone,
-        pharmacy_type=routing.pharmacy.type,
-        custom_pharmacy_patient_choice=routing.custom_pharmacy_patient_choice,
+        provider_chooses=routing.provider_chooses,
+        ncpdpid=routing.retail.ncpdpid,
+        pharmacy_name=routing.retail.name,
+        pharmacy_address_line_1=routing.retail.address_line_1,
+        pharmacy_address_line_2=routing.retail.address_line_2,
+        pharmacy_city=routing.retail.city,
+        pharmacy_state=routing.retail.state,
+        pharmacy_zip_code=routing.retail.zip_code,
+        pharmacy_phone=routing.retail.phone,
+        pharmacy_type=routing.retail.type,
+        patient_chooses_pharmacy=routing.patient_chooses_pharmacy,
         skip_pharmacy_confirmation=routing.skip_pharmacy_confirmation,
-        custom_pharmacy_patient_billing=routing.custom_pharmacy_patient_billing,
-        custom_pharmacy_clinic_billing=routing.custom_pharmacy_clinic_billing,
-        custom_pharmacy_delivery_method=routing.custom_pharmacy_delivery_method,
+        pharmacy_bills=routing.pharmacy_bills,
+        clinic_billing_reference=routing.clinic_billing_reference,
+        delivery_method=routing.delivery,
         invites_sent=0,
         created_at=now,
         updated_at=now,
@@ -542,12 +296,12 @@ async def invite_patient(
         phone=phone,
         dob=dob,
         gender=patient.gender,
-        dmv_license_number=_text(patient.dmv_license_number, field="dmv_license_number", limit=64),
-        address_line_1=_text(patient.address_line_1, field="address_line_1", limit=200),
-        address_line_2=_text(patient.address_line_2, field="address_line_2", limit=200),
-        city=_text(patient.city, field="city", limit=100),
+        dmv_license_number=clean_text(patient.dmv_license_number, field="dmv_license_number", limit=64),
+        address_line_1=clean_text(patient.address_line_1, field="address_line_1", limit=200),
+        address_line_2=clean_text(patient.address_line_2, field="address_line_2", limit=200),
+        city=clean_text(patient.city, field="city", limit=100),
         state=address_state,
-        zip_code=_zip_code(patient.zip_code, field="zip_code"),
+        zip_code=clean_zip_code(patient.zip_code, field="zip_code"),
         clock=clock,
     )
     if webhook_url is not None:
@@ -675,18 +429,16 @@ async def cancel_invite(
     label = status_label(patient_exam)
     if patient_exam.status == PatientExamStatus.cancelled:
         raise InvalidInput(f"Exam invite is already cancelled (status: {label})", field="patient_exam_id")
-    if patient_exam.status not in CANCELLABLE:
+    if patient_exam.status not in BEFORE_A_PROVIDER_ACTS:
         if patient_exam.outcome == ExamOutcome.missed:
             why = "it is already finished"
         else:
             why = "a provider has already acted on it"
         raise InvalidInput(f"Exam cannot be cancelled: {why} (status: {label})", field="patient_exam_id")
     now = clock.now()
-    patient_exam.status = PatientExamStatus.cancelled
+    move(patient_exam, PatientExamStatus.cancelled, now)
     patient_exam.cancelled_at = now
     patient_exam.next_action_at = None
-    patient_exam.version += 1
-    patient_exam.updated_at = now
     await event_service.emit(
         session,
         clinic_id=clinic_id,

@@ -5,25 +5,26 @@ desk, the timers job):
     completed (Approved, Rx) -> prescribed -> confirmed_by_pharmacy -> shipped   (prescriptions.py)
     cancelled: only before a provider acts (invites.py)
 
-Each step checks that it is allowed (``Conflict`` or ``InvalidInput`` saying why), sets the status,
-bumps ``version`` and ``updated_at``. Deciding emits Qualiphy event 1 (``patient_exam.completed``) with
-a full snapshot. A live exam waiting 3 minutes with no provider becomes Missed (the timers job).
-Nothing here commits.
+Each step checks that it is allowed (``Conflict`` or ``InvalidInput`` saying why) and moves the status
+through the one table of ``transitions.py``, which bumps ``version`` and ``updated_at``. Deciding emits
+``patient_exam.completed`` with a full snapshot. A live exam waiting 3 minutes with no provider becomes
+Missed (the timers job). Nothing here commits.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.events import service as events_service
 from clinicore.core.models import ExamOutcome, PatientExam, PatientExamStatus, Provider
-from clinicore.core.telehealth import exam_repository, snapshots
+from clinicore.core.telehealth import repository, snapshots
 from clinicore.core.telehealth.events import AGGREGATE, PATIENT_EXAM_COMPLETED
-from clinicore.core.telehealth.exam_repository import ExamRecord
+from clinicore.core.telehealth.repository import ExamRecord
+from clinicore.core.telehealth.transitions import move
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
 from clinicore.kit.links import LinkSigner
@@ -37,12 +38,6 @@ MAX_REASON_LENGTH = 5000
 QUEUE_LIMIT = 200
 
 
-def move(patient_exam: PatientExam, status: PatientExamStatus, now: datetime) -> None:
-    patient_exam.status = status
-    patient_exam.version += 1
-    patient_exam.updated_at = now
-
-
 async def load(
     session: AsyncSession,
     *,
@@ -52,7 +47,7 @@ async def load(
 ) -> ExamRecord:
     """The exam, row-locked for the step that follows, or ``NotFound`` (another clinic's or meeting's
     exam answers exactly like a missing one)."""
-    record = await exam_repository.load_exam(
+    record = await repository.load_exam(
         session, patient_exam_id=patient_exam_id, clinic_id=clinic_id, meeting_id=meeting_id, lock=True
     )
     if record is None:
@@ -111,7 +106,7 @@ async def join_waiting_room(
     patient_exam = record.patient_exam
     if patient_exam.status not in (PatientExamStatus.pending, PatientExamStatus.in_questionnaire):
         raise _refuse(patient_exam, "join the waiting room", "while pending or in the questionnaire")
-    missing = await exam_repository.unanswered_required_questions(session, patient_exam=patient_exam)
+    missing = await repository.unanswered_required_questions(session, patient_exam=patient_exam)
     if missing:
         numbers = ", ".join(str(number) for number in missing)
         raise InvalidInput(f"answers: required questions not answered yet: {numbers}", field="answers")
@@ -132,7 +127,7 @@ finish_questionnaire = join_waiting_room
 
 
 async def _active_provider(session: AsyncSession, provider_id: uuid.UUID) -> Provider:
-    provider = await exam_repository.get_provider(session, provider_id)
+    provider = await repository.get_provider(session, provider_id)
     if provider is None or not provider.is_active:
         raise NotFound("provider not found", field="provider_id")
     return provider
@@ -144,10 +139,8 @@ async def provider_queue(
     """Waiting exams in the states the provider is licensed in, longest wait first. Test exams reach
     only test providers and live exams only live ones."""
     provider = await _active_provider(session, provider_id)
-    states = await exam_repository.provider_states(session, provider.id)
-    return await exam_repository.waiting_exams_in(
-        session, states=states, is_test=provider.is_test, limit=limit
-    )
+    states = await repository.provider_states(session, provider.id)
+    return await repository.waiting_exams_in(session, states=states, is_test=provider.is_test, limit=limit)
 
 
 async def take_exam(
@@ -164,7 +157,7 @@ async def take(session: AsyncSession, record: ExamRecord, *, provider: Provider,
     if provider.is_test != patient_exam.is_test:
         # Indistinguishable from an exam outside the provider's queue.
         raise NotFound(f"patient_exam_id: no patient exam {patient_exam.id}", field="patient_exam_id")
-    if patient_exam.tele_state not in await exam_repository.provider_states(session, provider.id):
+    if patient_exam.tele_state not in await repository.provider_states(session, provider.id):
         raise InvalidInput(
             f"provider: not licensed in {patient_exam.tele_state}, the patient's tele_state",
             field="provider_id",

@@ -1,10 +1,9 @@
-"""Prescriptions of approved Rx exams: the provider prescribes, the pharmacy confirms (Qualiphy event 2),
-the pharmacy ships (event 3).
+"""Prescriptions of approved Rx exams: the provider prescribes, the pharmacy confirms
+(``prescription.confirmed``), the pharmacy ships (``prescription.shipped``).
 
-Routing follows the invite: a custom (retail) pharmacy (``custom_pharmacy`` 1) gets the meeting's
-pharmacy details copied and explicit items; a partner pharmacy gets an order set (the invite's, or the
-provider's choice when ``provider_pos_selection`` lets them choose) whose drugs become the items.
-Nothing here commits.
+Routing follows the invite (routing.py): a retail pharmacy gets the meeting's pharmacy details copied
+and explicit items; a partner pharmacy gets an order set (the invite's, or the provider's choice when
+the invite lets them choose) whose drugs become the items. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -27,23 +26,22 @@ from clinicore.core.models import (
     Shipment,
 )
 from clinicore.core.pharmacy.schemas import DrugItem
-from clinicore.core.telehealth import exam_repository
+from clinicore.core.telehealth import repository
 from clinicore.core.telehealth.events import PRESCRIPTION_CONFIRMED, PRESCRIPTION_SHIPPED
-from clinicore.core.telehealth.exam_repository import ExamRecord
-from clinicore.core.telehealth.lifecycle import emit_exam_event, load, move
+from clinicore.core.telehealth.lifecycle import emit_exam_event, load
+from clinicore.core.telehealth.repository import ExamRecord
+from clinicore.core.telehealth.routing import PharmacyKind, ProviderChoice
+from clinicore.core.telehealth.transitions import move
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.errors import Conflict, InvalidInput
 from clinicore.kit.links import LinkSigner
 
-CUSTOM_PHARMACY = 1  # Qualiphy: custom_pharmacy 1 = custom (retail), 2 = partner (inverted on purpose)
-PROVIDER_PICKS_BOTH = 3  # provider_pos_selection 3: the provider picks the pharmacy and the order set
+
+def routes_to_retail_pharmacy(meeting: Meeting) -> bool:
+    return meeting.pharmacy_routing == PharmacyKind.retail
 
 
-def is_custom_pharmacy(meeting: Meeting) -> bool:
-    return meeting.custom_pharmacy == CUSTOM_PHARMACY
-
-
-def custom_pharmacy_address(meeting: Meeting) -> str | None:
+def retail_pharmacy_address(meeting: Meeting) -> str | None:
     parts = [
         meeting.pharmacy_address_line_1,
         meeting.pharmacy_address_line_2,
@@ -72,12 +70,13 @@ async def _order_set_for(session: AsyncSession, record: ExamRecord, *, order_set
             "order_set_id: the invite named no order set; choose one of the exam's order sets",
             field="order_set_id",
         )
-    order_set = await exam_repository.get_order_set(session, clinic_id=record.clinic.id, order_set_id=chosen)
+    order_set = await repository.get_order_set(session, clinic_id=record.clinic.id, order_set_id=chosen)
     if order_set is None or not order_set.is_active or order_set.exam_id != record.exam.id:
         raise InvalidInput(
             f"order_set_id: {chosen} is not an active order set of this exam", field="order_set_id"
         )
-    pinned_pharmacy = meeting.pharmacy_id if meeting.provider_pos_selection != PROVIDER_PICKS_BOTH else None
+    provider_picks_pharmacy = meeting.provider_chooses == ProviderChoice.pharmacy_and_order_set
+    pinned_pharmacy = None if provider_picks_pharmacy else meeting.pharmacy_id
     if pinned_pharmacy is not None and order_set.pharmacy_id != pinned_pharmacy:
         raise InvalidInput(
             f"order_set_id: {chosen} belongs to another pharmacy than the invite's "
@@ -146,20 +145,20 @@ async def write_prescription(
         written_at=now,
     )
     rows: list[DrugItem] = list(items)
-    if is_custom_pharmacy(meeting):
+    if routes_to_retail_pharmacy(meeting):
         if not rows:
             raise InvalidInput(
                 "items: a prescription to a custom pharmacy needs its drug items", field="items"
             )
         prescription.pharmacy_name = meeting.pharmacy_name or "Custom pharmacy"
         prescription.pharmacy_ncpdpid = meeting.ncpdpid
-        prescription.pharmacy_address = custom_pharmacy_address(meeting)
+        prescription.pharmacy_address = retail_pharmacy_address(meeting)
         prescription.pharmacy_phone = meeting.pharmacy_phone
     elif rows and order_set_id is None and fallback_pharmacy_name:
         prescription.pharmacy_name = fallback_pharmacy_name
     else:
         order_set = await _order_set_for(session, record, order_set_id=order_set_id)
-        pharmacy = await exam_repository.get_partner_pharmacy(session, order_set.pharmacy_id)
+        pharmacy = await repository.get_partner_pharmacy(session, order_set.pharmacy_id)
         if pharmacy is None or not pharmacy.is_active:
             raise InvalidInput(f"order_set_id: the pharmacy of order set {order_set.id} is not active")
         prescription.pharmacy_id = pharmacy.id
@@ -174,7 +173,7 @@ async def write_prescription(
         if not rows:
             rows = [
                 DrugItem.of(item)
-                for item in await exam_repository.order_set_items(session, order_set_id=order_set.id)
+                for item in await repository.order_set_items(session, order_set_id=order_set.id)
             ]
         if not rows:
             raise InvalidInput(
@@ -188,7 +187,7 @@ async def write_prescription(
 
 
 async def _prescription(session: AsyncSession, patient_exam: PatientExam) -> Prescription:
-    prescription = await exam_repository.prescription_of(session, patient_exam_id=patient_exam.id)
+    prescription = await repository.prescription_of(session, patient_exam_id=patient_exam.id)
     if prescription is None:
         raise Conflict(f"patient exam {patient_exam.id} has no prescription", field="patient_exam_id")
     return prescription

@@ -1,13 +1,14 @@
-"""Internal commands and results of telehealth invites (the Qualiphy surface maps its wire to these)."""
+"""Internal commands and results of telehealth invites; each surface maps its wire to these."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from clinicore.core.models import Client, Exam, Meeting, PatientExam
+from clinicore.core.telehealth.routing import PartnerRouting, PharmacyRouting
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class PatientDetails:
     address_line_1: str | None = None
     address_line_2: str | None = None
     city: str | None = None
-    state: str | None = None  # the home address state; TE (with tele_state TE) asks for test mode
+    state: str | None = None  # the home address state only (test mode is asked for by tele_state)
     zip_code: str | None = None
 
 
@@ -44,54 +45,6 @@ class Redirects:
 
 
 @dataclass(frozen=True, slots=True)
-class CustomPharmacy:
-    """A retail pharmacy named by the invite (``pharmacy_*`` fields)."""
-
-    ncpdpid: str | None = None
-    name: str | None = None
-    address_line_1: str | None = None
-    address_line_2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip_code: str | None = None
-    phone: str | None = None
-    type: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RoutingRequest:
-    """Qualiphy's pharmacy routing parameters, as sent (numbers kept: custom_pharmacy 1 = custom)."""
-
-    custom_pharmacy: int | None = None
-    pharmacy_id: int | None = None
-    order_set_id: int | None = None
-    exam_pos_id: int | None = None  # legacy fallback for order_set_id
-    provider_pos_selection: int | None = None
-    pharmacy: CustomPharmacy = field(default_factory=CustomPharmacy)
-    custom_pharmacy_patient_choice: int | None = None
-    skip_pharmacy_confirmation: int | None = None
-    custom_pharmacy_patient_billing: int | None = None
-    custom_pharmacy_clinic_billing: str | None = None
-    custom_pharmacy_delivery_method: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedRouting:
-    """What the meeting stores for its Rx exam (every field None for a GFE-only meeting)."""
-
-    custom_pharmacy: int | None = None
-    pharmacy_id: int | None = None
-    order_set_id: int | None = None
-    provider_pos_selection: int | None = None
-    pharmacy: CustomPharmacy = field(default_factory=CustomPharmacy)
-    custom_pharmacy_patient_choice: int | None = None
-    skip_pharmacy_confirmation: bool = False
-    custom_pharmacy_patient_billing: int | None = None
-    custom_pharmacy_clinic_billing: str | None = None
-    custom_pharmacy_delivery_method: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class InviteRequest:
     exam_ids: Sequence[int]
     patient: PatientDetails
@@ -100,8 +53,10 @@ class InviteRequest:
     additional_data: Any = None  # any JSON value, stored and echoed unchanged
     redirects: Redirects = field(default_factory=Redirects)
     shipping: ShippingAddress = field(default_factory=ShippingAddress)
-    routing: RoutingRequest = field(default_factory=RoutingRequest)
-    source: str = "qualiphy"
+    # Read only when the invite has an Rx exam: a GFE-only invite ignores its routing however it was
+    # written, so a surface may pass a decoder that refuses a malformed vendor code when it is called.
+    routing: PharmacyRouting | Callable[[], PharmacyRouting] = field(default_factory=PartnerRouting)
+    source: str = "api"  # where the invite came from: the surface or page that made it
 
 
 @dataclass(frozen=True, slots=True)

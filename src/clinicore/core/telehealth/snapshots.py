@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import Prescription, PrescriptionItem, Shipment
-from clinicore.core.telehealth import exam_repository
-from clinicore.core.telehealth.exam_repository import AnswerRow, ExamRecord
+from clinicore.core.telehealth import repository
+from clinicore.core.telehealth.repository import AnswerRow, ExamRecord
 from clinicore.kit.links import LinkSigner
 
 DOCUMENT_LINK_LIFETIME = timedelta(hours=24)
@@ -91,13 +91,13 @@ async def exam_snapshot(
         record.clinic,
         record.provider,
     )
-    answers = await exam_repository.answers_by_question(session, patient_exam=patient_exam)
-    prescription = await exam_repository.prescription_of(session, patient_exam_id=patient_exam.id)
+    answers = await repository.answers_by_question(session, patient_exam=patient_exam)
+    prescription = await repository.prescription_of(session, patient_exam_id=patient_exam.id)
     items: list[PrescriptionItem] = []
     shipments: list[Shipment] = []
     if prescription is not None:
-        items = list(await exam_repository.prescription_items(session, prescription_id=prescription.id))
-        shipments = list(await exam_repository.shipments_of(session, prescription_id=prescription.id))
+        items = list(await repository.prescription_items(session, prescription_id=prescription.id))
+        shipments = list(await repository.shipments_of(session, prescription_id=prescription.id))
     return {
         "patient_exam": {
             "id": patient_exam.id,

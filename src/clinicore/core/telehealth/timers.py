@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import ExamOutcome, PatientExamStatus, Provider, RxType, TestOutcome
 from clinicore.core.pharmacy.schemas import DrugItem
-from clinicore.core.telehealth import exam_repository, lifecycle, prescriptions, providers
-from clinicore.core.telehealth.exam_repository import ExamRecord
+from clinicore.core.telehealth import lifecycle, prescriptions, providers, repository
+from clinicore.core.telehealth.repository import ExamRecord
+from clinicore.core.telehealth.transitions import BEFORE_A_PROVIDER_ACTS, move
 from clinicore.kit.clock import Clock
 from clinicore.kit.links import LinkSigner
 from clinicore.kit.observability import get_logger
@@ -51,11 +52,6 @@ _TEST_DECISIONS = {
     TestOutcome.rx_approve: ExamOutcome.approved,
     TestOutcome.rx_reject: ExamOutcome.rejected,
 }
-_BEFORE_A_PROVIDER = (
-    PatientExamStatus.pending,
-    PatientExamStatus.in_questionnaire,
-    PatientExamStatus.waiting_for_provider,
-)
 
 
 def tracking_number_for_test(patient_exam_id: int) -> str:
@@ -83,18 +79,18 @@ async def run_due_timers(
 ) -> int:
     """Step every exam whose timer is due (up to ``limit``); return how many were claimed."""
     now = clock.now()
-    due = await exam_repository.claim_due_exams(session, now=now, limit=limit)
+    due = await repository.claim_due_exams(session, now=now, limit=limit)
     for patient_exam_id in [patient_exam.id for patient_exam in due]:
         try:
             async with session.begin_nested():
-                record = await exam_repository.load_exam(session, patient_exam_id=patient_exam_id)
+                record = await repository.load_exam(session, patient_exam_id=patient_exam_id)
                 if record is not None:
                     await step(session, record, clock=clock, links=links, test_delay=test_delay)
         except Exception as exc:  # one exam's failure must not hold the others back
             log.error(
                 "telehealth timer step failed", patient_exam_id=patient_exam_id, error=type(exc).__name__
             )
-            await exam_repository.postpone(session, patient_exam_id=patient_exam_id, until=now + RETRY_AFTER)
+            await repository.postpone(session, patient_exam_id=patient_exam_id, until=now + RETRY_AFTER)
     await session.flush()
     return len(due)
 
@@ -115,7 +111,7 @@ async def step(
         return
     outcome = TestOutcome(record.meeting.test_outcome)
     status = patient_exam.status
-    if status in _BEFORE_A_PROVIDER:
+    if status in BEFORE_A_PROVIDER_ACTS:
         await _test_consultation(session, record, outcome=outcome, clock=clock, links=links)
         if prescribes(outcome, record.exam.rx_type):
             patient_exam.next_action_at = now + test_delay
@@ -151,7 +147,8 @@ async def _test_consultation(
     # The test provider acts whatever the patient did: the exam goes straight to the consultation.
     if patient_exam.waiting_since is None:
         patient_exam.waiting_since = now
-    patient_exam.status = PatientExamStatus.waiting_for_provider
+    if patient_exam.status != PatientExamStatus.waiting_for_provider:
+        move(patient_exam, PatientExamStatus.waiting_for_provider, now)
     provider = await _test_provider(session, record, clock)
     await lifecycle.take(session, record, provider=provider, clock=clock)
     decision = decision_for_test_outcome(outcome)
@@ -163,22 +160,22 @@ async def _test_prescription(
     session: AsyncSession, record: ExamRecord, *, clock: Clock, links: LinkSigner
 ) -> None:
     """The meeting's order set, else the exam's first active order set (at the invite's pharmacy when it
-    named one), else a clearly-marked test item: at the invite's custom pharmacy when it routed to one,
+    named one), else a clearly-marked test item: at the invite's retail pharmacy when it routed to one,
     at the Clinicore Test Pharmacy otherwise."""
     meeting = record.meeting
     order_set_id: int | None = None
     items: tuple[DrugItem, ...] = ()
-    if prescriptions.is_custom_pharmacy(meeting):
+    if prescriptions.routes_to_retail_pharmacy(meeting):
         items = (TEST_ITEM,)
     else:
         if meeting.order_set_id is not None:
-            chosen = await exam_repository.get_order_set(
+            chosen = await repository.get_order_set(
                 session, clinic_id=record.clinic.id, order_set_id=meeting.order_set_id
             )
             if chosen is not None and chosen.is_active and chosen.exam_id == record.exam.id:
                 order_set_id = chosen.id
         if order_set_id is None:
-            first = await exam_repository.first_active_order_set(
+            first = await repository.first_active_order_set(
                 session, clinic_id=record.clinic.id, exam_id=record.exam.id, pharmacy_id=meeting.pharmacy_id
             )
             order_set_id = first.id if first is not None else None

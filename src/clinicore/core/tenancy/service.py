@@ -12,7 +12,6 @@ from datetime import timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.audit import service as audit_service
@@ -29,7 +28,9 @@ from clinicore.core.models import (
 from clinicore.core.tenancy import repository
 from clinicore.core.tenancy.keys import KEY_FORMATS, SINGLE_ACTIVE_KINDS
 from clinicore.core.tenancy.schemas import AuthenticatedKey, CreatedKey, OpenedSession, SignedInUser
+from clinicore.kit import contact
 from clinicore.kit.clock import Clock, system_clock
+from clinicore.kit.contact import email_key
 from clinicore.kit.crypto import (
     SecretBox,
     digests_match,
@@ -52,10 +53,8 @@ def _timing_dummy_hash() -> str:
 
 
 def normalise_email(raw: str) -> str:
-    try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise InvalidInput(f"email: {exc}", field="email") from None
+    """A console user's address, all lower-case: sign-in matches it without case."""
+    return email_key(contact.normalise_email(raw))
 
 
 def validate_time_zone(name: str) -> str:

@@ -48,7 +48,7 @@ async def exam_submit_answers(
     fields = await request_fields(request)
     if not fields.get("meeting_uuid"):
         # Qualiphy answers this before anything else, whatever else is missing.
-        raise InvalidInput(answers_service.INVALID_MEETING, field="meeting_uuid")
+        raise answers_service.unknown_meeting()
     body = parse(wire.SubmitAnswersRequest, fields)
     result = await answers_service.submit_answers(
         session,

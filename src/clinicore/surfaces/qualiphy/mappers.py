@@ -4,17 +4,36 @@ from __future__ import annotations
 
 from clinicore.core.models import Clinic, Exam, RxType
 from clinicore.core.telehealth.invites import status_label
+from clinicore.core.telehealth.routing import (
+    DeliveryMethod,
+    PartnerRouting,
+    PharmacyBills,
+    PharmacyRouting,
+    ProviderChoice,
+    RetailPharmacy,
+    RetailRouting,
+)
 from clinicore.core.telehealth.schemas import (
-    CustomPharmacy,
     InviteRequest,
     InviteResult,
     PatientDetails,
     PatientExamChange,
     Redirects,
-    RoutingRequest,
     ShippingAddress,
 )
+from clinicore.kit.errors import InvalidInput
 from clinicore.surfaces.qualiphy import wire
+
+# Qualiphy: custom_pharmacy 1 = custom (retail), 2 = partner (inverted on purpose); absent = partner.
+CUSTOM_PHARMACY, PARTNER_PHARMACY = 1, 2
+PROVIDER_CHOICES = {
+    1: ProviderChoice.nothing,  # provider_pos_selection 1: you specify both
+    2: ProviderChoice.order_set,  # 2: the provider picks the order set
+    3: ProviderChoice.pharmacy_and_order_set,  # 3: the provider picks pharmacy and order set
+}
+PHARMACY_BILLS = {1: PharmacyBills.clinic, 2: PharmacyBills.patient}  # custom_pharmacy_patient_billing
+DELIVERY_METHODS = {1: DeliveryMethod.pickup, 2: DeliveryMethod.ship}  # custom_pharmacy_delivery_method
+YES = 2  # custom_pharmacy_patient_choice and skip_pharmacy_confirmation: 1 = no, 2 = yes
 
 
 def exam(row: Exam) -> wire.Exam:
@@ -30,6 +49,74 @@ def exam(row: Exam) -> wire.Exam:
 
 def exam_list(clinic: Clinic, rows: list[Exam]) -> wire.ExamList:
     return wire.ExamList(clinic_id=clinic.number, exams=[exam(row) for row in rows])
+
+
+def _one_or_two(value: int | None, *, field: str, meanings: str) -> int | None:
+    if value is not None and value not in (1, 2):
+        raise InvalidInput(f"{field}: must be {meanings}", field=field)
+    return value
+
+
+def routing(body: wire.ExamInvite) -> PharmacyRouting:
+    """Qualiphy's routing codes in core words; called by the core only for an invite with an Rx exam
+    (a GFE-only invite ignores its routing fields, however malformed)."""
+    if body.custom_pharmacy not in (None, CUSTOM_PHARMACY, PARTNER_PHARMACY):
+        raise InvalidInput(
+            "custom_pharmacy: must be 1 (custom pharmacy) or 2 (partner pharmacy); yes, 1 means custom",
+            field="custom_pharmacy",
+        )
+    if body.custom_pharmacy == CUSTOM_PHARMACY:
+        patient_choice = _one_or_two(
+            body.custom_pharmacy_patient_choice,
+            field="custom_pharmacy_patient_choice",
+            meanings="1 (custom pharmacy preselected) or 2 (the patient chooses at the meeting)",
+        )
+        skip = _one_or_two(
+            body.skip_pharmacy_confirmation,
+            field="skip_pharmacy_confirmation",
+            meanings="1 (show the pharmacy confirmation screen) or 2 (skip it)",
+        )
+        billing = _one_or_two(
+            body.custom_pharmacy_patient_billing,
+            field="custom_pharmacy_patient_billing",
+            meanings="1 (the pharmacy bills the clinic) or 2 (the pharmacy bills the patient)",
+        )
+        delivery = _one_or_two(
+            body.custom_pharmacy_delivery_method,
+            field="custom_pharmacy_delivery_method",
+            meanings="1 (the patient picks up at the pharmacy) or 2 (shipped to the patient or clinic)",
+        )
+        return RetailRouting(
+            pharmacy=RetailPharmacy(
+                ncpdpid=body.ncpdpid,
+                name=body.pharmacy_name,
+                address_line_1=body.pharmacy_address_line_1,
+                address_line_2=body.pharmacy_address_line_2,
+                city=body.pharmacy_city,
+                state=body.pharmacy_state,
+                zip_code=body.pharmacy_zip_code,
+                phone=body.pharmacy_phone,
+                type=body.pharmacy_type,
+            ),
+            patient_chooses=patient_choice == YES,
+            skip_confirmation=skip == YES,
+            pharmacy_bills=PHARMACY_BILLS.get(billing) if billing is not None else None,
+            clinic_billing_reference=body.custom_pharmacy_clinic_billing,
+            delivery=DELIVERY_METHODS.get(delivery) if delivery is not None else None,
+        )
+    selection = body.provider_pos_selection
+    if selection is not None and selection not in PROVIDER_CHOICES:
+        raise InvalidInput(
+            "provider_pos_selection: must be 1 (you specify pharmacy_id and order_set_id), "
+            "2 (the provider picks the order set) or 3 (the provider picks pharmacy and order set)",
+            field="provider_pos_selection",
+        )
+    return PartnerRouting(
+        pharmacy_id=body.pharmacy_id,
+        order_set_id=body.order_set_id,
+        exam_pos_id=body.exam_pos_id,
+        provider_chooses=PROVIDER_CHOICES[selection] if selection is not None else None,
+    )
 
 
 def invite_request(body: wire.ExamInvite) -> InviteRequest:
@@ -65,29 +152,8 @@ def invite_request(body: wire.ExamInvite) -> InviteRequest:
             state=body.shipping_state,
             zip_code=body.shipping_zip_code,
         ),
-        routing=RoutingRequest(
-            custom_pharmacy=body.custom_pharmacy,
-            pharmacy_id=body.pharmacy_id,
-            order_set_id=body.order_set_id,
-            exam_pos_id=body.exam_pos_id,
-            provider_pos_selection=body.provider_pos_selection,
-            pharmacy=CustomPharmacy(
-                ncpdpid=body.ncpdpid,
-                name=body.pharmacy_name,
-                address_line_1=body.pharmacy_address_line_1,
-                address_line_2=body.pharmacy_address_line_2,
-                city=body.pharmacy_city,
-                state=body.pharmacy_state,
-                zip_code=body.pharmacy_zip_code,
-                phone=body.pharmacy_phone,
-                type=body.pharmacy_type,
-            ),
-            custom_pharmacy_patient_choice=body.custom_pharmacy_patient_choice,
-            skip_pharmacy_confirmation=body.skip_pharmacy_confirmation,
-            custom_pharmacy_patient_billing=body.custom_pharmacy_patient_billing,
-            custom_pharmacy_clinic_billing=body.custom_pharmacy_clinic_billing,
-            custom_pharmacy_delivery_method=body.custom_pharmacy_delivery_method,
-        ),
+        routing=lambda: routing(body),
+        source="qualiphy",
     )
 
 

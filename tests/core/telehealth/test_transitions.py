@@ -1,0 +1,68 @@
+"""The patient exam's one transition table: every legal move, every illegal one refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from clinicore.core.models import PatientExam, PatientExamStatus
+from clinicore.core.telehealth.transitions import BEFORE_A_PROVIDER_ACTS, TRANSITIONS, can_move, move
+from clinicore.kit.errors import Conflict
+
+S = PatientExamStatus
+NOW = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
+LEGAL = {
+    (S.pending, S.in_questionnaire),
+    (S.pending, S.waiting_for_provider),
+    (S.pending, S.cancelled),
+    (S.in_questionnaire, S.waiting_for_provider),
+    (S.in_questionnaire, S.cancelled),
+    (S.waiting_for_provider, S.in_consultation),
+    (S.waiting_for_provider, S.completed),
+    (S.waiting_for_provider, S.cancelled),
+    (S.in_consultation, S.completed),
+    (S.completed, S.prescribed),
+    (S.prescribed, S.confirmed_by_pharmacy),
+    (S.confirmed_by_pharmacy, S.shipped),
+}
+EVERY_MOVE = [(current, target) for current in S for target in S]
+
+
+def exam_in(status: PatientExamStatus) -> PatientExam:
+    return PatientExam(id=100001, status=status, version=1, updated_at=NOW)
+
+
+def test_the_table_covers_every_status() -> None:
+    assert set(TRANSITIONS) == set(S)
+
+
+@pytest.mark.parametrize(("current", "target"), EVERY_MOVE)
+def test_a_move_is_allowed_exactly_when_the_table_holds_it(
+    current: PatientExamStatus, target: PatientExamStatus
+) -> None:
+    assert can_move(current, target) == ((current, target) in LEGAL)
+
+
+@pytest.mark.parametrize(("current", "target"), sorted(LEGAL))
+def test_a_legal_move_sets_the_status_and_counts_a_version(
+    current: PatientExamStatus, target: PatientExamStatus
+) -> None:
+    exam = exam_in(current)
+    move(exam, target, NOW)
+    assert (exam.status, exam.version, exam.updated_at) == (target, 2, NOW)
+
+
+@pytest.mark.parametrize(("current", "target"), [move for move in EVERY_MOVE if move not in LEGAL])
+def test_an_illegal_move_is_refused_and_changes_nothing(
+    current: PatientExamStatus, target: PatientExamStatus
+) -> None:
+    exam = exam_in(current)
+    with pytest.raises(Conflict) as refused:
+        move(exam, target, NOW)
+    assert refused.value.rule == "telehealth.illegal_status_move"
+    assert (exam.status, exam.version) == (current, 1)
+
+
+def test_cancelling_is_possible_exactly_before_a_provider_acts() -> None:
+    assert {status for status in S if can_move(status, S.cancelled)} == BEFORE_A_PROVIDER_ACTS
