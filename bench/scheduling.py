@@ -5,7 +5,7 @@
    the appointment list and availability, each with throughput, p50, p99 and its ratio to ``/healthz``.
    The server runs with ``CLINICORE_QUALIFYBASE_RATE_LIMIT=1000000/minute``: at the default 120 requests
    a minute per key every route would be measuring the 429 path after its first two seconds.
-2. **In process, no HTTP**: ``scheduling_service.find_slots`` for 20 practitioners x 30 days with 5,000
+2. **In process, no HTTP**: ``slot_service.find_slots`` for 20 practitioners x 30 days with 5,000
    appointments that hold time, on a freshly seeded database, timed in the same run against a plain
    SELECT of the rows it has to read; both medians and their ratio are printed.
 
@@ -73,8 +73,9 @@ from bench.scheduling_seed import SeededClinic, seed_availability_clinic
 from clinicore.config import load_settings
 from clinicore.core.models import Appointment
 from clinicore.core.scheduling import repository as scheduling_repository
-from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling import slots as slot_service
 from clinicore.core.scheduling.availability import DayPart
+from clinicore.core.scheduling.rules import MAXIMUM_LENGTH
 from clinicore.migrations import upgrade_database
 from clinicore.runtime import Runtime
 
@@ -419,7 +420,7 @@ def availability_probes(
             scheduling_repository.holds_time(),
         )
         if bounded:
-            query = query.where(Appointment.starts_at >= window_start - scheduling_service.MAX_DURATION)
+            query = query.where(Appointment.starts_at >= window_start - MAXIMUM_LENGTH)
 
         async def read(session: AsyncSession) -> str:
             rows = (await session.execute(query)).all()
@@ -429,7 +430,7 @@ def availability_probes(
 
     def slots(limit: int, preference: DayPart | None = None) -> Probe:
         async def find(session: AsyncSession) -> str:
-            found = await scheduling_service.find_slots(
+            found = await slot_service.find_slots(
                 session, clinic_id=seeded.clinic_id, limit=limit, preference=preference, clock=seeded.clock
             )
             return f"{len(found)} slots"

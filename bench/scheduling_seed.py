@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from clinicore.core.models import Appointment, AppointmentStatus
-from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling import hours as hours_service
+from clinicore.core.scheduling import settings as settings_service
 from clinicore.core.scheduling.availability import LocalRange
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.clock import FrozenClock
@@ -125,7 +126,7 @@ async def seed_availability_clinic(runtime: Runtime, *, history: int = 0) -> See
         clinic = await tenancy_service.create_clinic(
             session, name="Availability Bench Clinic", time_zone=TIME_ZONE, clock=clock
         )
-        await scheduling_service.update_booking_settings(
+        await settings_service.update_booking_settings(
             session,
             clinic_id=clinic.id,
             buffer_before_minutes=0,
@@ -138,11 +139,11 @@ async def seed_availability_clinic(runtime: Runtime, *, history: int = 0) -> See
         )
         hours_of: dict[uuid.UUID, LocalRange] = {}
         for index in range(PRACTITIONERS):
-            practitioner = await scheduling_service.create_practitioner(
+            practitioner = await hours_service.create_practitioner(
                 session, clinic_id=clinic.id, name=f"Practitioner {index + 1:02d}", clock=clock
             )
             hours = EVENING_HOURS if index < EVENING_PRACTITIONERS else DAY_HOURS
-            await scheduling_service.set_weekly_hours(
+            await hours_service.set_weekly_hours(
                 session,
                 clinic_id=clinic.id,
                 practitioner_id=practitioner.id,

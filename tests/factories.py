@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from clinicore.core.crm import service as crm_service
-from clinicore.core.crm.service import LeadInput
+from clinicore.core.crm.schemas import LeadInput
 from clinicore.core.models import (
     Agent,
     AgentDirection,
@@ -19,7 +19,8 @@ from clinicore.core.models import (
     Lead,
     Practitioner,
 )
-from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling import hours as hours_service
+from clinicore.core.scheduling import settings as settings_service
 from clinicore.core.scheduling.availability import LocalRange
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.runtime import Runtime
@@ -75,10 +76,10 @@ async def create_practitioner(
     time_zone: str | None = None,
 ) -> Practitioner:
     async with runtime.sessions() as session, session.begin():
-        practitioner = await scheduling_service.create_practitioner(
+        practitioner = await hours_service.create_practitioner(
             session, clinic_id=clinic.id, name=name, time_zone=time_zone
         )
-        await scheduling_service.set_weekly_hours(
+        await hours_service.set_weekly_hours(
             session,
             clinic_id=clinic.id,
             practitioner_id=practitioner.id,
@@ -97,7 +98,7 @@ async def set_booking_rules(runtime: Runtime, clinic: Clinic, **rules: int | Non
         "slot_interval_minutes": None,
     } | rules
     async with runtime.sessions() as session, session.begin():
-        await scheduling_service.update_booking_settings(session, clinic_id=clinic.id, **values)  # type: ignore[arg-type]
+        await settings_service.update_booking_settings(session, clinic_id=clinic.id, **values)  # type: ignore[arg-type]
 
 
 async def create_agent(
@@ -115,7 +116,9 @@ async def create_lead(runtime: Runtime, clinic: Clinic, **values: object) -> Lea
     fields = {"full_name": "Alex Smith", "email": f"alex-{secrets.token_hex(3)}@example.com"} | values
     async with runtime.sessions() as session, session.begin():
         lead, _ = await crm_service.upsert_lead(
-            session, clinic_id=clinic.id, data=LeadInput(values=fields, provided=frozenset(fields))
+            session,
+            clinic_id=clinic.id,
+            data=LeadInput(**fields),  # type: ignore[arg-type]
         )
     return lead
 

@@ -11,8 +11,9 @@ import pytest
 from icalendar import Calendar
 
 from clinicore.core.models import Appointment, Clinic, Practitioner
-from clinicore.core.scheduling import service as scheduling_service
-from clinicore.core.scheduling.service import BookingRequest
+from clinicore.core.scheduling import booking as booking_service
+from clinicore.core.scheduling import feeds as feed_service
+from clinicore.core.scheduling.schemas import BookingRequest
 from clinicore.runtime import Runtime
 from tests.factories import create_clinic, create_lead, create_practitioner, set_booking_rules
 from tests.support import remember_secret
@@ -38,7 +39,7 @@ async def book(
     **extra: object,
 ) -> Appointment:
     async with frozen.runtime.sessions() as session, session.begin():
-        return await scheduling_service.book_appointment(
+        return await booking_service.book_appointment(
             session,
             clinic_id=clinic.id,
             request=BookingRequest(
@@ -55,7 +56,7 @@ async def book(
 
 async def feed_token(frozen: FrozenApp, clinic: Clinic, practitioner: Practitioner | None = None) -> str:
     async with frozen.runtime.sessions() as session, session.begin():
-        token = await scheduling_service.rotate_calendar_token(
+        token = await feed_service.rotate_calendar_token(
             session,
             box=frozen.runtime.box,
             clinic_id=clinic.id,
@@ -116,7 +117,7 @@ class TestPractitionerFeed:
         practitioner = await create_practitioner(frozen.runtime, arranged.clinic)
         appointment = await book(frozen, arranged.clinic, practitioner, TUESDAY_10AM, "Called off")
         async with frozen.runtime.sessions() as session, session.begin():
-            await scheduling_service.cancel_appointment(
+            await booking_service.cancel_appointment(
                 session, clinic_id=arranged.clinic.id, appointment_id=appointment.id, clock=frozen.clock
             )
         events = events_of(await fetch_feed(frozen, await feed_token(frozen, arranged.clinic, practitioner)))

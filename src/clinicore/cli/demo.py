@@ -16,7 +16,8 @@ from clinicore.cli.demo_telehealth import seed_telehealth_demo
 from clinicore.core.audit.service import CLI
 from clinicore.core.crm import service as crm_service
 from clinicore.core.models import AgentDirection, ApiKeyKind, Clinic, Partner
-from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling import hours as hours_service
+from clinicore.core.scheduling import settings as settings_service
 from clinicore.core.scheduling.availability import LocalRange
 from clinicore.core.tenancy import repository as tenancy_repository
 from clinicore.core.tenancy import service as tenancy_service
@@ -83,15 +84,15 @@ async def _demo_clinic(session: AsyncSession, partner: Partner) -> Clinic:
 async def _demo_schedule(session: AsyncSession, runtime: Runtime, clinic: Clinic) -> None:
     """Two practitioners Monday-Friday 09:00-17:00 New York, 30-minute visits, two agents, one campaign."""
     clock = runtime.clock
-    await scheduling_service.get_booking_settings(session, clinic_id=clinic.id, clock=clock)
-    existing = {p.name for p in await scheduling_service.list_practitioners(session, clinic_id=clinic.id)}
+    await settings_service.get_booking_settings(session, clinic_id=clinic.id, clock=clock)
+    existing = {p.name for p in await hours_service.list_practitioners(session, clinic_id=clinic.id)}
     for name in DEMO_PRACTITIONERS:
         if name in existing:
             continue
-        practitioner = await scheduling_service.create_practitioner(
+        practitioner = await hours_service.create_practitioner(
             session, clinic_id=clinic.id, name=name, time_zone=DEMO_TIME_ZONE, clock=clock
         )
-        await scheduling_service.set_weekly_hours(
+        await hours_service.set_weekly_hours(
             session,
             clinic_id=clinic.id,
             practitioner_id=practitioner.id,

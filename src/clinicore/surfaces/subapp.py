@@ -1,8 +1,19 @@
-"""Building a surface's sub-app: its own OpenAPI document and its own error envelope for every error."""
+"""Building a surface's sub-app: its own OpenAPI document and its own error envelope for every error.
+
+Core errors speak the core's words: their messages name core fields (``practitioner_id``, ``starts_at``).
+A surface gives ``wire_fields`` (core field name -> its wire name) and every core error it renders names the
+wire field instead: the error's ``field`` is renamed and each core field name in the message is replaced,
+whole word. A key ``"<subject>.<field>"`` applies only to errors about that subject (``CoreError.subject``)
+and wins over a plain key: QualifyBase calls an appointment's ``starts_at`` ``scheduled_at`` but a block's
+``starts_at``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -17,6 +28,9 @@ from clinicore.surfaces.errors import STATUS_BY_CODE, status_for
 
 # render(status, code, message) -> the vendor's error response
 ErrorRenderer = Callable[[int, str, str], Response]
+# core field name (or "<subject>.<core field name>") -> the surface's wire field name
+WireFields = Mapping[str, str]
+NO_WIRE_FIELDS: WireFields = MappingProxyType({})
 
 _CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()} | {405: "method_not_allowed"}
 log = get_logger("clinicore.surfaces")
@@ -29,6 +43,43 @@ def describe_validation_error(exc: RequestValidationError) -> str:
     return f"{location}: {message}" if location else message
 
 
+@dataclass(frozen=True, slots=True)
+class WireWords:
+    """A core error's message and field in a surface's words."""
+
+    message: str
+    field: str | None
+
+
+def wire_field_names(wire_fields: WireFields, subject: str | None) -> dict[str, str]:
+    """The renames for an error about ``subject``: the plain keys, with the ``subject.`` keys over them."""
+    names = {core: wire for core, wire in wire_fields.items() if "." not in core}
+    if subject:
+        prefix = f"{subject}."
+        names |= {
+            core.removeprefix(prefix): wire for core, wire in wire_fields.items() if core.startswith(prefix)
+        }
+    return names
+
+
+def in_wire_words(error: CoreError, wire_fields: WireFields) -> WireWords:
+    """The error's field renamed, and every core field name in its message replaced (whole words only)."""
+    names = wire_field_names(wire_fields, error.subject)
+    field = names.get(error.field, error.field) if error.field else error.field
+    if not names:
+        return WireWords(message=error.message, field=field)
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.])({alternatives})(?!\w)")
+    return WireWords(message=pattern.sub(lambda match: names[match[1]], error.message), field=field)
+
+
+def code_for(error: CoreError, status: int) -> str:
+    """The error's code, unless the surface answers it with another code's status (then that code's)."""
+    if STATUS_BY_CODE.get(error.code, status) == status:
+        return error.code
+    return _CODE_BY_STATUS.get(status, error.code)
+
+
 def create_surface_app(
     runtime: Runtime,
     *,
@@ -38,6 +89,7 @@ def create_surface_app(
     openapi_url: str | None = "/openapi.json",
     description: str = "",
     core_error_status: Callable[[CoreError], int] = status_for,
+    wire_fields: WireFields = NO_WIRE_FIELDS,
     **fastapi_options: Any,
 ) -> FastAPI:
     app = FastAPI(
@@ -54,7 +106,8 @@ def create_surface_app(
 
     @app.exception_handler(CoreError)
     async def _core_error(_request: Request, exc: CoreError) -> Response:
-        response = render_error(core_error_status(exc), exc.code, exc.message)
+        status = core_error_status(exc)
+        response = render_error(status, code_for(exc, status), in_wire_words(exc, wire_fields).message)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

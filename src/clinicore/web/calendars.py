@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, Response
 
-from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling import feeds as feed_service
 from clinicore.kit.errors import NotFound
 from clinicore.requests import RuntimeDep, SessionDep
 
@@ -22,9 +22,7 @@ FEED_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "
 async def calendar_feed(token: str, session: SessionDep, runtime: RuntimeDep) -> Response:
     domain = urlsplit(runtime.settings.base_url).hostname or "clinicore"
     try:
-        feed = await scheduling_service.calendar_feed(
-            session, token=token, domain=domain, clock=runtime.clock
-        )
+        feed = await feed_service.calendar_feed(session, token=token, domain=domain, clock=runtime.clock)
     except NotFound:
         return PlainTextResponse("calendar not found", status_code=404, headers=FEED_HEADERS)
     return Response(

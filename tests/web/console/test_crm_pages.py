@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from clinicore.core.crm import service as crm_service
-from clinicore.core.crm.service import LeadInput
+from clinicore.core.crm.schemas import LeadInput
 from clinicore.core.models import (
     Agent,
     AgentDirection,
@@ -21,7 +21,7 @@ from clinicore.core.models import (
     ContactStatus,
     Lead,
 )
-from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling import booking as booking_service
 from clinicore.runtime import Runtime
 from tests.factories import (
     ClinicFixture,
@@ -58,7 +58,7 @@ async def add_lead(frozen: FrozenApp, clinic: Clinic, **values: object) -> Lead:
         lead, _ = await crm_service.upsert_lead(
             session,
             clinic_id=clinic.id,
-            data=LeadInput(values=fields, provided=frozenset(fields)),
+            data=LeadInput(**fields),  # type: ignore[arg-type]
             clock=frozen.clock,
         )
     return lead
@@ -209,7 +209,7 @@ class TestLeadDetail:
         )
         assert response.status_code == 303
         async with frozen.runtime.sessions() as session:
-            [appointment] = await scheduling_service.list_appointments(
+            [appointment] = await booking_service.list_appointments(
                 session, clinic_id=arranged.clinic.id, lead_id=lead.id
             )
         assert appointment.starts_at == datetime(2031, 3, 4, 16, 0, tzinfo=UTC)
@@ -257,7 +257,7 @@ class TestLeadDetail:
         )
         assert response.status_code == 404
         async with frozen.runtime.sessions() as session:
-            assert await scheduling_service.list_appointments(session, clinic_id=arranged.clinic.id) == []
+            assert await booking_service.list_appointments(session, clinic_id=arranged.clinic.id) == []
 
 
 async def agent_now(frozen: FrozenApp, clinic: Clinic, agent: Agent) -> Agent:
@@ -407,6 +407,20 @@ class TestCampaigns:
         )
         assert response.status_code == 303
         assert 'data-testid="campaign-status">paused<' in (await frozen.client.get(path)).text
+
+    async def test_a_completed_campaign_cannot_be_reopened(self, frozen: FrozenApp) -> None:
+        arranged = await signed_in_clinic(frozen)
+        campaign = await create_campaign(frozen.runtime, arranged.clinic)
+        path = f"/console/campaigns/{campaign.id}"
+        token = await page_csrf(frozen.client, path)
+        completed = await frozen.client.post(
+            f"{path}/status", data={"status": "completed", "csrf_token": token}
+        )
+        assert completed.status_code == 303
+        reopened = await frozen.client.post(f"{path}/status", data={"status": "active", "csrf_token": token})
+        assert reopened.status_code == 400
+        assert "status: cannot change from completed to active" in reopened.text
+        assert 'data-testid="campaign-status">completed<' in (await frozen.client.get(path)).text
 
     async def test_another_clinics_campaign_is_not_found(self, frozen: FrozenApp) -> None:
         await signed_in_clinic(frozen)

@@ -12,9 +12,14 @@ import httpx
 import pytest
 
 from clinicore.core.models import Appointment, AppointmentStatus, Clinic, Practitioner
-from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling import blocks as block_service
+from clinicore.core.scheduling import booking as booking_service
+from clinicore.core.scheduling import feeds as feed_service
+from clinicore.core.scheduling import hours as hours_service
+from clinicore.core.scheduling import settings as settings_service
+from clinicore.core.scheduling import slots as slot_service
 from clinicore.core.scheduling.availability import LocalRange
-from clinicore.core.scheduling.service import BookingRequest
+from clinicore.core.scheduling.schemas import BookingRequest
 from clinicore.runtime import Runtime
 from tests.factories import ClinicFixture, create_clinic, create_practitioner, set_booking_rules
 from tests.support import remember_secret
@@ -59,7 +64,7 @@ async def book(
     title: str = "Consultation",
 ) -> Appointment:
     async with frozen.runtime.sessions() as session, session.begin():
-        return await scheduling_service.book_appointment(
+        return await booking_service.book_appointment(
             session,
             clinic_id=clinic.id,
             request=BookingRequest(
@@ -75,7 +80,7 @@ async def book(
 
 async def appointment_status(frozen: FrozenApp, clinic: Clinic, appointment: Appointment) -> str:
     async with frozen.runtime.sessions() as session:
-        found = await scheduling_service.get_appointment(
+        found = await booking_service.get_appointment(
             session, clinic_id=clinic.id, appointment_id=appointment.id
         )
         return found.status
@@ -167,7 +172,7 @@ class TestBookingFromTheCalendar:
         assert response.status_code == 303
         assert response.headers["location"] == "/console/calendar?week=2031-03-04"
         async with frozen.runtime.sessions() as session:
-            [booked] = await scheduling_service.list_appointments(session, clinic_id=arranged.clinic.id)
+            [booked] = await booking_service.list_appointments(session, clinic_id=arranged.clinic.id)
         assert (booked.starts_at, booked.ends_at) == (utc(TUESDAY, 10), utc(TUESDAY, 10, 45))
         assert (booked.title, booked.source, booked.practitioner_id) == (
             "Botox consult",
@@ -229,7 +234,7 @@ class TestBookingFromTheCalendar:
         )
         assert response.status_code == 404
         async with frozen.runtime.sessions() as session:
-            assert await scheduling_service.list_appointments(session, clinic_id=other.clinic.id) == []
+            assert await booking_service.list_appointments(session, clinic_id=other.clinic.id) == []
 
 
 class TestCancelAppointment:
@@ -294,7 +299,7 @@ class TestBookingRules:
         )
         assert response.status_code == 303
         async with frozen.runtime.sessions() as session:
-            settings = await scheduling_service.get_booking_settings(session, clinic_id=arranged.clinic.id)
+            settings = await settings_service.get_booking_settings(session, clinic_id=arranged.clinic.id)
             saved = (
                 settings.buffer_before_minutes,
                 settings.buffer_after_minutes,
@@ -323,7 +328,7 @@ class TestBookingRules:
         assert response.status_code == 400
         assert "horizon_days: must be between 0 and 730" in response.text
         async with frozen.runtime.sessions() as session:
-            settings = await scheduling_service.get_booking_settings(session, clinic_id=arranged.clinic.id)
+            settings = await settings_service.get_booking_settings(session, clinic_id=arranged.clinic.id)
             assert settings.horizon_days == 60
 
     async def test_the_rules_form_needs_the_pages_token(self, frozen: FrozenApp) -> None:
@@ -341,7 +346,7 @@ class TestBookingRules:
         )
         assert response.status_code == 403
         async with frozen.runtime.sessions() as session:
-            settings = await scheduling_service.get_booking_settings(session, clinic_id=arranged.clinic.id)
+            settings = await settings_service.get_booking_settings(session, clinic_id=arranged.clinic.id)
             assert settings.default_length_minutes == 30
 
 
@@ -360,7 +365,7 @@ class TestPractitioners:
         )
         assert response.status_code == 303
         async with frozen.runtime.sessions() as session:
-            [created] = await scheduling_service.list_practitioners(session, clinic_id=arranged.clinic.id)
+            [created] = await hours_service.list_practitioners(session, clinic_id=arranged.clinic.id)
         assert response.headers["location"] == f"/console/practitioners/{created.id}"
         assert (created.name, created.time_zone, created.is_bookable) == (
             "Dr. Okafor",
@@ -404,7 +409,7 @@ class TestPractitioners:
         )
         assert rotate.status_code == 404
         async with frozen.runtime.sessions() as session:
-            hours = await scheduling_service.working_hours_of(
+            hours = await hours_service.working_hours_of(
                 session,
                 clinic_id=other.clinic.id,
                 practitioner_id=theirs.id,
@@ -414,7 +419,7 @@ class TestPractitioners:
             assert hours.weekly[0] == [LocalRange(time(9), time(17))]
             assert hours.overrides == {}
             assert (
-                await scheduling_service.calendar_token(
+                await feed_service.calendar_token(
                     session, box=frozen.runtime.box, clinic_id=other.clinic.id, practitioner_id=theirs.id
                 )
                 is None
@@ -438,7 +443,7 @@ class TestWeeklyHours:
         )
         assert response.status_code == 303
         async with frozen.runtime.sessions() as session:
-            hours = await scheduling_service.working_hours_of(
+            hours = await hours_service.working_hours_of(
                 session,
                 clinic_id=arranged.clinic.id,
                 practitioner_id=practitioner.id,
@@ -469,7 +474,7 @@ class TestWeeklyHours:
         assert "Wednesday: write hours like 09:00-12:00, 13:00-17:00" in response.text
         assert 'name="day2" value="nine to five"' in response.text
         async with frozen.runtime.sessions() as session:
-            hours = await scheduling_service.working_hours_of(
+            hours = await hours_service.working_hours_of(
                 session,
                 clinic_id=arranged.clinic.id,
                 practitioner_id=practitioner.id,
@@ -481,7 +486,7 @@ class TestWeeklyHours:
 
 async def slot_starts(frozen: FrozenApp, clinic: Clinic, from_day: date, limit: int = 100) -> list[datetime]:
     async with frozen.runtime.sessions() as session, session.begin():
-        slots = await scheduling_service.find_slots(
+        slots = await slot_service.find_slots(
             session, clinic_id=clinic.id, from_day=from_day, limit=limit, clock=frozen.clock
         )
     return [slot.start for slot in slots]
@@ -550,7 +555,7 @@ class TestDateOverrides:
         assert response.status_code == 400
         assert "hours: give the hours the day opens, or choose closed" in response.text
         async with frozen.runtime.sessions() as session:
-            hours = await scheduling_service.working_hours_of(
+            hours = await hours_service.working_hours_of(
                 session,
                 clinic_id=arranged.clinic.id,
                 practitioner_id=practitioner.id,
@@ -566,7 +571,7 @@ class TestBlocks:
         practitioner = await create_practitioner(frozen.runtime, arranged.clinic, name="Dr. Blocked")
         other = await create_clinic(frozen.runtime)
         async with frozen.runtime.sessions() as session, session.begin():
-            await scheduling_service.upsert_block(
+            await block_service.upsert_block(
                 session,
                 clinic_id=arranged.clinic.id,
                 external_source="google_calendar",
@@ -577,7 +582,7 @@ class TestBlocks:
                 practitioner_id=practitioner.id,
                 clock=frozen.clock,
             )
-            await scheduling_service.upsert_block(
+            await block_service.upsert_block(
                 session,
                 clinic_id=arranged.clinic.id,
                 external_source="google_calendar",
@@ -587,7 +592,7 @@ class TestBlocks:
                 title="Staff training",
                 clock=frozen.clock,
             )
-            await scheduling_service.upsert_block(
+            await block_service.upsert_block(
                 session,
                 clinic_id=other.clinic.id,
                 external_source="google_calendar",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,8 @@ import phonenumbers
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicore.core.crm import repository
+from clinicore.core.crm import repository, transitions
+from clinicore.core.crm.schemas import LeadInput
 from clinicore.core.events import service as event_service
 from clinicore.core.models import (
     Agent,
@@ -137,16 +137,6 @@ async def list_agents(
 # --- leads ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LeadInput:
-    """Fields of a lead create-or-update. Only the fields in ``provided`` are written on an update."""
-
-    values: Mapping[str, Any]
-    external_source: str | None = None
-    external_id: str | None = None
-    provided: frozenset[str] = field(default_factory=frozenset)
-
-
 def lead_snapshot(lead: Lead) -> dict[str, Any]:
     return {
         "id": str(lead.id),
@@ -162,7 +152,8 @@ def lead_snapshot(lead: Lead) -> dict[str, Any]:
 
 
 async def _clean_lead_values(session: AsyncSession, clinic_id: uuid.UUID, data: LeadInput) -> dict[str, Any]:
-    values: dict[str, Any] = {name: data.values.get(name) for name in data.provided if name in LEAD_FIELDS}
+    """The given fields, normalised and checked: only these are written."""
+    values = data.given()
     for name in ("full_name", "city", "language", "treatment_interest", "notes"):
         if isinstance(values.get(name), str):
             values[name] = values[name].strip() or None
@@ -176,9 +167,10 @@ async def _clean_lead_values(session: AsyncSession, clinic_id: uuid.UUID, data: 
         raise InvalidInput(f"source: must be one of {', '.join(LeadSource.__members__)}", field="source")
     metadata = values.get("external_metadata")
     if metadata is not None:
-        if not isinstance(metadata, dict):
+        if not isinstance(metadata, Mapping):
             raise InvalidInput("external_metadata: must be a JSON object", field="external_metadata")
-        if len(json.dumps(metadata, separators=(",", ":")).encode()) > MAX_METADATA_BYTES:
+        values["external_metadata"] = dict(metadata)
+        if len(json.dumps(values["external_metadata"], separators=(",", ":")).encode()) > MAX_METADATA_BYTES:
             raise InvalidInput("external_metadata: must be at most 4 KB of JSON", field="external_metadata")
     if values.get("agent_id") is not None:
         agent = await repository.get_agent(session, clinic_id=clinic_id, agent_id=values["agent_id"])
@@ -192,7 +184,9 @@ async def upsert_lead(
 ) -> tuple[Lead, bool]:
     """Create a lead, or update the one with the same (external_source, external_id). True when created.
 
-    Two identical requests racing still make one lead: the unique constraint decides, the loser updates.
+    A new lead needs a phone or an email; an update writes only the fields given, and may not leave the
+    lead with neither. Two identical requests racing still make one lead: the unique constraint decides,
+    the loser updates.
     """
     if (data.external_source is None) != (data.external_id is None):
         raise InvalidInput(
@@ -309,6 +303,7 @@ async def create_campaign(
     status: CampaignStatus = CampaignStatus.active,
     clock: Clock = system_clock,
 ) -> Campaign:
+    transitions.require_initial(status)
     if not name.strip():
         raise InvalidInput("name: must not be empty", field="name")
     if not 1 <= max_attempts <= 20:
@@ -341,9 +336,13 @@ async def set_campaign_status(
     status: CampaignStatus,
     clock: Clock = system_clock,
 ) -> Campaign:
+    """Move the campaign's status as the campaign status table allows (the same status is no change)."""
     campaign = await get_campaign(session, clinic_id=clinic_id, campaign_id=campaign_id)
-    campaign.status = status
-    campaign.updated_at = clock.now()
+    current = CampaignStatus(campaign.status)
+    transitions.require_move(current, status)
+    if status != current:
+        campaign.status = status
+        campaign.updated_at = clock.now()
     return campaign
 
 
@@ -379,7 +378,7 @@ async def add_contact(
     """Add a contact. ``validation_status`` tells whether a dialer may call it: ``valid``, ``duplicate``
     (the phone is already in the campaign) or ``country_mismatch`` (not the campaign's target country)."""
     campaign = await get_campaign(session, clinic_id=clinic_id, campaign_id=campaign_id)
-    if campaign.status not in (CampaignStatus.active, CampaignStatus.draft, CampaignStatus.paused):
+    if not transitions.takes_contacts(CampaignStatus(campaign.status)):
         raise Conflict(f"the campaign is {campaign.status} and takes no new contacts")
     for label, value in (("name", name), ("interest", interest), ("city", city)):
         if not value.strip():

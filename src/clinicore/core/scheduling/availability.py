@@ -57,6 +57,8 @@ from types import MappingProxyType
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
+from clinicore.kit.local_time import local_to_utc, start_of_local_day
+
 DayPart = Literal["morning", "afternoon", "evening"]
 Violation = Literal["invalid_range", "minimum_notice", "horizon", "working_hours", "buffer", "busy"]
 
@@ -72,11 +74,6 @@ def _aware_utc(moment: datetime) -> datetime:
     if moment.utcoffset() is None:
         raise ValueError(f"expected an aware datetime, got the naive {moment.isoformat()}")
     return moment.astimezone(UTC)
-
-
-def _local_to_utc(day: date, wall: time, zone: ZoneInfo) -> datetime:
-    # fold=0: a time in the spring-forward gap moves forward, a repeated time is its first occurrence.
-    return datetime.combine(day, wall.replace(fold=0), tzinfo=zone).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +174,8 @@ def working_intervals(hours: WorkingHours, time_zone: str, first_day: date, last
     for offset in range((last_day - first_day).days + 1):
         day = first_day + timedelta(days=offset)
         for local in hours.ranges_starting_on(day):
-            start = _local_to_utc(day, local.start, zone)
-            end = _local_to_utc(day + ONE_DAY if local.overnight else day, local.end, zone)
+            start = local_to_utc(day, local.start, zone)
+            end = local_to_utc(day + ONE_DAY if local.overnight else day, local.end, zone)
             ranges.append(Interval(start, end))
     return _merge(ranges)
 
@@ -286,7 +283,7 @@ def practitioner_slots(
         calendar,
         duration=duration,
         now=now,
-        not_before=_local_to_utc(first_day, time(0), zone),
+        not_before=start_of_local_day(first_day, zone),
         until_day=until_day,
     )
 
@@ -327,7 +324,7 @@ def clinic_slots(
         return []
     clinic_zone = ZoneInfo(clinic_time_zone)
     first_day = from_day if from_day is not None else _aware_utc(now).astimezone(clinic_zone).date()
-    not_before = _local_to_utc(first_day, time(0), clinic_zone)
+    not_before = start_of_local_day(first_day, clinic_zone)
     streams = [
         _offered_slots(calendar, duration=duration, now=now, not_before=not_before, until_day=None)
         for calendar in calendars

@@ -19,7 +19,7 @@ from clinicore.core.models import (
     WorkingHoursRule,
 )
 
-# Booking and rescheduling refuse longer appointments (service.MAX_DURATION), so an appointment that
+# Booking and rescheduling refuse longer appointments (rules.MAXIMUM_LENGTH), so an appointment that
 # overlaps a window starts at most this long before it.
 MAX_APPOINTMENT_LENGTH = timedelta(hours=24)
 

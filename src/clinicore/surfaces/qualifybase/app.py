@@ -1,7 +1,7 @@
 """The QualifyBase-compatible surface, mounted at ``/qualifybase/api/v1``.
 
-Errors are ``{"error": "<code>", "message": "..."}``; every answer to an identified key carries the
-``RateLimit-*`` headers (and ``Retry-After`` on a 429).
+Errors are ``{"error": "<code>", "message": "..."}``, naming QualifyBase's fields (``mappers.WIRE_FIELDS``);
+every answer to an identified key carries the ``RateLimit-*`` headers (and ``Retry-After`` on a 429).
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clinicore.kit.errors import CoreError, NotFound
 from clinicore.runtime import Runtime
+from clinicore.surfaces.errors import status_for
 from clinicore.surfaces.qualifybase.auth import RATE_LIMIT_HEADERS_STATE
+from clinicore.surfaces.qualifybase.mappers import WIRE_FIELDS
 from clinicore.surfaces.qualifybase.routes import router
 from clinicore.surfaces.subapp import create_surface_app, json_error
 
@@ -26,6 +29,14 @@ DESCRIPTION = (
 
 def render_error(status: int, code: str, message: str) -> Response:
     return json_error({"error": code, "message": message}, status)
+
+
+def wire_status(error: CoreError) -> int:
+    """An unknown id given in the body (a ``NotFound`` naming its field: ``assigned_to``, ``lead_id``) is
+    invalid input here; only the resource a path addresses is a 404."""
+    if isinstance(error, NotFound) and error.field is not None:
+        return 400
+    return status_for(error)
 
 
 class RateLimitHeaders:
@@ -80,6 +91,8 @@ def create_qualifybase_app(runtime: Runtime) -> FastAPI:
         routers=[router],
         render_error=render_error,
         description=DESCRIPTION,
+        core_error_status=wire_status,
+        wire_fields=WIRE_FIELDS,
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(RateLimitHeaders)

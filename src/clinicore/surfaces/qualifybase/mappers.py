@@ -1,11 +1,84 @@
-"""Pure functions from core objects to QualifyBase's wire models."""
+"""Pure functions between QualifyBase's wire models and the core's inputs and objects."""
 
 from __future__ import annotations
 
-from clinicore.core.models import Agent, Appointment, BusyBlock, Campaign, CampaignContact, Lead
+from typing import Any
+
+from clinicore.core.crm.schemas import LeadInput
+from clinicore.core.models import (
+    Agent,
+    Appointment,
+    AppointmentStatus,
+    BusyBlock,
+    Campaign,
+    CampaignContact,
+    Lead,
+    LeadSource,
+)
 from clinicore.core.scheduling.availability import Slot
+from clinicore.core.scheduling.schemas import AppointmentChanges, BookingRequest
 from clinicore.core.tenancy.schemas import AuthenticatedKey
+from clinicore.kit.inputs import NOT_GIVEN
 from clinicore.surfaces.qualifybase import wire
+
+# Core field -> QualifyBase field, where the names differ; error messages name these (subapp.wire_fields).
+WIRE_FIELDS = {
+    "practitioner_id": "assigned_to",
+    # An appointment's start is its scheduled_at; a block's stays starts_at.
+    "appointment.starts_at": "scheduled_at",
+}
+
+
+# --- wire -> core ---------------------------------------------------------------------------------
+
+
+def lead_input(body: wire.LeadCreate) -> LeadInput:
+    """Only the fields the client sent are given: an upsert leaves the others as they are."""
+    sent = body.model_fields_set
+    given: dict[str, Any] = {
+        name: getattr(body, name)
+        for name in (
+            "full_name",
+            "phone",
+            "email",
+            "country",
+            "city",
+            "language",
+            "treatment_interest",
+            "notes",
+            "agent_id",
+            "external_metadata",
+        )
+        if name in sent
+    }
+    if "source" in sent:
+        given["source"] = LeadSource(body.source) if body.source is not None else None
+    return LeadInput(**given, external_source=body.external_source, external_id=body.external_id)
+
+
+def booking_request(body: wire.AppointmentCreate) -> BookingRequest:
+    return BookingRequest(
+        starts_at=body.scheduled_at,
+        ends_at=body.ends_at,
+        title=body.title,
+        notes=body.notes,
+        practitioner_id=body.assigned_to,
+        lead_id=body.lead_id,
+    )
+
+
+def appointment_changes(body: wire.AppointmentUpdate) -> AppointmentChanges:
+    """Null ``scheduled_at``, ``ends_at``, ``title`` or ``status`` changes nothing; null ``notes`` clears."""
+    return AppointmentChanges(
+        starts_at=NOT_GIVEN if body.scheduled_at is None else body.scheduled_at,
+        ends_at=NOT_GIVEN if body.ends_at is None else body.ends_at,
+        title=NOT_GIVEN if body.title is None else body.title,
+        notes=body.notes if "notes" in body.model_fields_set else NOT_GIVEN,
+        status=NOT_GIVEN if body.status is None else AppointmentStatus(body.status),
+    )
+
+
+# --- core -> wire ---------------------------------------------------------------------------------
 
 
 def me(caller: AuthenticatedKey) -> wire.Me:

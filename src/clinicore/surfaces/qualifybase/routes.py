@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 
 from clinicore.core.audit.service import Actor
 from clinicore.core.crm import service as crm_service
-from clinicore.core.crm.service import LeadInput
 from clinicore.core.events import service as event_service
 from clinicore.core.models import (
     AgentDirection,
@@ -21,10 +19,13 @@ from clinicore.core.models import (
     WebhookEndpoint,
     WebhookFormat,
 )
-from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling import blocks as block_service
+from clinicore.core.scheduling import booking as booking_service
+from clinicore.core.scheduling import slots as slot_service
 from clinicore.core.scheduling.availability import DayPart
-from clinicore.core.scheduling.service import BookingRequest
-from clinicore.kit.errors import InvalidInput, NotFound
+from clinicore.kit.errors import InvalidInput
+from clinicore.kit.local_time import start_of_local_day
+from clinicore.kit.paging import one_page
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.qualifybase import mappers, wire
 from clinicore.surfaces.qualifybase.auth import QualifyBaseKey
@@ -58,7 +59,7 @@ def parse_instant(
     try:
         if len(value) == 10:
             day = date.fromisoformat(value) + (timedelta(days=1) if end_of_day else timedelta(0))
-            return datetime.combine(day, time(0), ZoneInfo(time_zone)).astimezone(UTC)
+            return start_of_local_day(day, time_zone)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"{name}: must be an ISO 8601 date or date-time", field=name) from None
@@ -87,20 +88,21 @@ async def list_leads(
 ) -> wire.LeadList:
     clinic = caller.clinic
     assert clinic is not None
-    rows = await crm_service.list_leads(
-        session,
-        clinic_id=clinic.id,
-        updated_since=parse_instant(updated_since, time_zone=clinic.time_zone, name="updated_since"),
-        source=LeadSource(source) if source else None,
-        agent_id=agent_id,
-        limit=limit + 1,
-        offset=offset,
+    since = parse_instant(updated_since, time_zone=clinic.time_zone, name="updated_since")
+    page = await one_page(
+        lambda rows: crm_service.list_leads(
+            session,
+            clinic_id=clinic.id,
+            updated_since=since,
+            source=LeadSource(source) if source else None,
+            agent_id=agent_id,
+            limit=rows,
+            offset=offset,
+        ),
+        limit=limit,
     )
     return wire.LeadList(
-        leads=[mappers.lead(row) for row in rows[:limit]],
-        limit=limit,
-        offset=offset,
-        has_more=len(rows) > limit,
+        leads=[mappers.lead(row) for row in page.items], limit=limit, offset=offset, has_more=page.has_more
     )
 
 
@@ -118,14 +120,8 @@ async def upsert_lead(
     runtime: RuntimeDep,
     response: Response,
 ) -> wire.Lead:
-    data = LeadInput(
-        values=body.model_dump(exclude={"external_source", "external_id"}),
-        external_source=body.external_source,
-        external_id=body.external_id,
-        provided=frozenset(body.model_fields_set),
-    )
     lead, created = await crm_service.upsert_lead(
-        session, clinic_id=clinic_id_of(caller), data=data, clock=runtime.clock
+        session, clinic_id=clinic_id_of(caller), data=mappers.lead_input(body), clock=runtime.clock
     )
     response.status_code = 201 if created else 200
     return mappers.lead(lead)
@@ -151,7 +147,7 @@ async def get_availability(
     preference: Annotated[DayPart | None, Query(description="morning, afternoon or evening (local)")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 5,
 ) -> wire.Availability:
-    slots = await scheduling_service.find_slots(
+    slots = await slot_service.find_slots(
         session,
         clinic_id=clinic_id_of(caller),
         from_day=from_,
@@ -166,27 +162,10 @@ async def get_availability(
 async def book_appointment(
     body: wire.AppointmentCreate, caller: QualifyBaseKey, session: SessionDep, runtime: RuntimeDep
 ) -> wire.Appointment:
-    clinic_id = clinic_id_of(caller)
-    if body.assigned_to is not None:
-        try:
-            await scheduling_service.get_practitioner(
-                session, clinic_id=clinic_id, practitioner_id=body.assigned_to
-            )
-        except NotFound:  # a body reference, not the addressed resource: QualifyBase answers 400
-            raise InvalidInput(
-                "assigned_to: no such practitioner in this clinic", field="assigned_to"
-            ) from None
-    appointment = await scheduling_service.book_appointment(
+    appointment = await booking_service.book_appointment(
         session,
-        clinic_id=clinic_id,
-        request=BookingRequest(
-            starts_at=body.scheduled_at,
-            ends_at=body.ends_at,
-            title=body.title,
-            notes=body.notes,
-            practitioner_id=body.assigned_to,
-            lead_id=body.lead_id,
-        ),
+        clinic_id=clinic_id_of(caller),
+        request=mappers.booking_request(body),
         source="qualifybase",
         clock=runtime.clock,
     )
@@ -207,20 +186,25 @@ async def list_appointments(
 ) -> wire.AppointmentList:
     clinic = caller.clinic
     assert clinic is not None
-    rows = await scheduling_service.list_appointments(
-        session,
-        clinic_id=clinic.id,
-        statuses=[AppointmentStatus(status)] if status else None,
-        starts_from=parse_instant(from_, time_zone=clinic.time_zone, name="from"),
-        starts_before=parse_instant(to, time_zone=clinic.time_zone, name="to", end_of_day=True),
-        limit=limit + 1,
-        offset=offset,
+    starts_from = parse_instant(from_, time_zone=clinic.time_zone, name="from")
+    starts_before = parse_instant(to, time_zone=clinic.time_zone, name="to", end_of_day=True)
+    page = await one_page(
+        lambda rows: booking_service.list_appointments(
+            session,
+            clinic_id=clinic.id,
+            statuses=[AppointmentStatus(status)] if status else None,
+            starts_from=starts_from,
+            starts_before=starts_before,
+            limit=rows,
+            offset=offset,
+        ),
+        limit=limit,
     )
     return wire.AppointmentList(
-        appointments=[mappers.appointment(row) for row in rows[:limit]],
+        appointments=[mappers.appointment(row) for row in page.items],
         limit=limit,
         offset=offset,
-        has_more=len(rows) > limit,
+        has_more=page.has_more,
     )
 
 
@@ -230,7 +214,7 @@ async def list_appointments(
 async def get_appointment(
     appointment_id: uuid.UUID, caller: QualifyBaseKey, session: SessionDep
 ) -> wire.Appointment:
-    row = await scheduling_service.get_appointment(
+    row = await booking_service.get_appointment(
         session, clinic_id=clinic_id_of(caller), appointment_id=appointment_id
     )
     return mappers.appointment(row)
@@ -248,19 +232,12 @@ async def update_appointment(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> wire.Appointment:
-    changes: dict[str, Any] = {}
-    if "notes" in body.model_fields_set:
-        changes["notes"] = body.notes
-    row = await scheduling_service.update_appointment(
+    row = await booking_service.update_appointment(
         session,
         clinic_id=clinic_id_of(caller),
         appointment_id=appointment_id,
-        starts_at=body.scheduled_at,
-        ends_at=body.ends_at,
-        title=body.title,
-        status=AppointmentStatus(body.status) if body.status else None,
+        changes=mappers.appointment_changes(body),
         clock=runtime.clock,
-        **changes,
     )
     return mappers.appointment(row)
 
@@ -271,7 +248,7 @@ async def update_appointment(
 async def cancel_appointment(
     appointment_id: uuid.UUID, caller: QualifyBaseKey, session: SessionDep, runtime: RuntimeDep
 ) -> wire.Appointment:
-    row = await scheduling_service.cancel_appointment(
+    row = await booking_service.cancel_appointment(
         session, clinic_id=clinic_id_of(caller), appointment_id=appointment_id, clock=runtime.clock
     )
     return mappers.appointment(row)
@@ -296,18 +273,21 @@ async def list_contacts(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> wire.ContactList:
-    rows = await crm_service.list_contacts(
-        session,
-        clinic_id=clinic_id_of(caller),
-        status=ContactStatus(status) if status else None,
-        limit=limit + 1,
-        offset=offset,
+    page = await one_page(
+        lambda rows: crm_service.list_contacts(
+            session,
+            clinic_id=clinic_id_of(caller),
+            status=ContactStatus(status) if status else None,
+            limit=rows,
+            offset=offset,
+        ),
+        limit=limit,
     )
     return wire.ContactList(
-        contacts=[mappers.contact(row) for row in rows[:limit]],
+        contacts=[mappers.contact(row) for row in page.items],
         limit=limit,
         offset=offset,
-        has_more=len(rows) > limit,
+        has_more=page.has_more,
     )
 
 
@@ -358,22 +338,9 @@ async def upsert_block(
     runtime: RuntimeDep,
     response: Response,
 ) -> wire.Block:
-    clinic_id = clinic_id_of(caller)
-    for name, moment in (("starts_at", body.starts_at), ("ends_at", body.ends_at)):
-        if moment.tzinfo is None:
-            raise InvalidInput(f"{name}: must include a time zone (use Z for UTC)", field=name)
-    if body.assigned_to is not None:
-        try:
-            await scheduling_service.get_practitioner(
-                session, clinic_id=clinic_id, practitioner_id=body.assigned_to
-            )
-        except NotFound:
-            raise InvalidInput(
-                "assigned_to: no such practitioner in this clinic", field="assigned_to"
-            ) from None
-    block, created = await scheduling_service.upsert_block(
+    block, created = await block_service.upsert_block(
         session,
-        clinic_id=clinic_id,
+        clinic_id=clinic_id_of(caller),
         external_source=body.external_source,
         external_id=body.external_id,
         starts_at=body.starts_at,
@@ -398,7 +365,7 @@ async def delete_block(
     external_source: Annotated[str, Query(min_length=1, max_length=100)],
     external_id: Annotated[str, Query(min_length=1, max_length=200)],
 ) -> Response:
-    await scheduling_service.delete_block(
+    await block_service.delete_block(
         session, clinic_id=clinic_id_of(caller), external_source=external_source, external_id=external_id
     )
     return Response(status_code=204)

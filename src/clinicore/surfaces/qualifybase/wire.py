@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 
 
 def format_timestamp(moment: datetime) -> str:
-    """``2026-05-15T11:00:00.000Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """``2026-05-15T11:00:00.000Z``; the year always has four digits (``0842-06-30T…``), as RFC 3339 says."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
 Timestamp = Annotated[

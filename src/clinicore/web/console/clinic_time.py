@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from clinicore.kit.errors import InvalidInput
+from clinicore.kit.local_time import local_date, local_to_utc, start_of_local_day
 
 DATE_AND_TIME = "%a %d %b %Y, %H:%M"
 
@@ -27,14 +28,13 @@ class ClinicTime:
         return self.local(moment).strftime("%H:%M")
 
     def today(self, now: datetime) -> date:
-        return self.local(now).date()
+        return local_date(now, self.zone)
 
     def to_utc(self, day: date, wall: time) -> datetime:
-        # fold=0: a wall time in the spring-forward gap moves forward; a repeated one is its first occurrence.
-        return datetime.combine(day, wall.replace(fold=0), tzinfo=self.zone).astimezone(UTC)
+        return local_to_utc(day, wall, self.zone)
 
     def start_of(self, day: date) -> datetime:
-        return self.to_utc(day, time(0))
+        return start_of_local_day(day, self.zone)
 
     def input_value(self, moment: datetime | None) -> str:
         """The value of a ``datetime-local`` input."""

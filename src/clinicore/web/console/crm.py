@@ -7,7 +7,7 @@ Staff record call attempts here; a dialer records them through the native API. B
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -23,9 +23,12 @@ from clinicore.core.models import (
     Lead,
     LeadSource,
 )
-from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling import booking as booking_service
+from clinicore.core.scheduling import hours as hours_service
+from clinicore.core.scheduling import settings as settings_service
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
+from clinicore.kit.paging import Page, one_page
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
 from clinicore.web.console.clinic_time import ClinicTime, parse_date, parse_whole_number
@@ -71,20 +74,25 @@ async def leads_page(
     filters = {"source": source, "agent": agent, "updated_since": updated_since}
     number = page_number(page)
     error = None
-    leads: Sequence[Lead] = []
+    leads: Page[Lead] = Page(items=[], has_more=False)
     try:
         if source and source not in LeadSource.__members__:
             raise InvalidInput("source: choose one of the listed sources", field="source")
-        leads = await crm_service.list_leads(
-            session,
-            clinic_id=user.clinic.id,
-            source=LeadSource(source) if source else None,
-            agent_id=parse_id(agent, field="agent") if agent else None,
-            updated_since=clinic_time.start_of(parse_date(updated_since, field="updated_since"))
-            if updated_since
-            else None,
-            limit=PAGE_SIZE + 1,
-            offset=(number - 1) * PAGE_SIZE,
+        agent_id = parse_id(agent, field="agent") if agent else None
+        since = (
+            clinic_time.start_of(parse_date(updated_since, field="updated_since")) if updated_since else None
+        )
+        leads = await one_page(
+            lambda rows: crm_service.list_leads(
+                session,
+                clinic_id=user.clinic.id,
+                source=LeadSource(source) if source else None,
+                agent_id=agent_id,
+                updated_since=since,
+                limit=rows,
+                offset=(number - 1) * PAGE_SIZE,
+            ),
+            limit=PAGE_SIZE,
         )
     except InvalidInput as exc:
         error = exc.message
@@ -96,13 +104,13 @@ async def leads_page(
         user=user,
         nav="leads",
         local=clinic_time,
-        leads=leads[:PAGE_SIZE],
+        leads=leads.items,
         agents={a.id: a for a in agents},
         sources=list(LeadSource),
         filters=filters,
         page=number,
         previous_url=f"?{urlencode(active_filters | {'page': number - 1})}" if number > 1 else None,
-        next_url=f"?{urlencode(active_filters | {'page': number + 1})}" if len(leads) > PAGE_SIZE else None,
+        next_url=f"?{urlencode(active_filters | {'page': number + 1})}" if leads.has_more else None,
         error=error,
     )
 
@@ -125,11 +133,9 @@ async def _lead_page(
         if lead.agent_id
         else None
     )
-    practitioners = await scheduling_service.list_practitioners(session, clinic_id=clinic_id)
-    settings = await scheduling_service.get_booking_settings(
-        session, clinic_id=clinic_id, clock=runtime.clock
-    )
-    appointments = await scheduling_service.list_appointments(
+    practitioners = await hours_service.list_practitioners(session, clinic_id=clinic_id)
+    settings = await settings_service.get_booking_settings(session, clinic_id=clinic_id, clock=runtime.clock)
+    appointments = await booking_service.list_appointments(
         session, clinic_id=clinic_id, lead_id=lead.id, limit=LEAD_APPOINTMENTS_SHOWN
     )
     return render(
@@ -185,7 +191,7 @@ async def book_for_lead(
             notes=notes,
             lead_id=lead.id,
         )
-        await scheduling_service.book_appointment(
+        await booking_service.book_appointment(
             session, clinic_id=user.clinic.id, request=booking, source="console", clock=runtime.clock
         )
     except (InvalidInput, Conflict) as exc:
@@ -333,6 +339,12 @@ async def _campaigns_page(
     )
 
 
+def campaign_status(raw: str) -> CampaignStatus:
+    if raw not in CampaignStatus.__members__:
+        raise InvalidInput("status: choose one of the listed statuses", field="status")
+    return CampaignStatus(raw)
+
+
 @router.get("/console/campaigns")
 async def campaigns_page(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     return await _campaigns_page(request, user, session)
@@ -353,8 +365,6 @@ async def create_campaign(
 ) -> Response:
     check_csrf(user.console_session.csrf_token, csrf_token)
     try:
-        if status not in (CampaignStatus.draft, CampaignStatus.active):
-            raise InvalidInput("status: a new campaign starts as a draft or active", field="status")
         campaign = await crm_service.create_campaign(
             session,
             clinic_id=user.clinic.id,
@@ -362,7 +372,7 @@ async def create_campaign(
             agent_id=parse_id(agent_id, field="agent") if agent_id else None,
             target_country=target_country.strip() or None,
             max_attempts=parse_whole_number(max_attempts, field="max_attempts"),
-            status=CampaignStatus(status),
+            status=campaign_status(status),
             clock=runtime.clock,
         )
     except InvalidInput as exc:
@@ -399,13 +409,16 @@ async def _campaign_page(
         else None
     )
     wanted = ContactStatus(contact_status) if contact_status in ContactStatus.__members__ else None
-    contacts = await crm_service.list_contacts(
-        session,
-        clinic_id=clinic_id,
-        campaign_id=campaign.id,
-        status=wanted,
-        limit=PAGE_SIZE + 1,
-        offset=(page - 1) * PAGE_SIZE,
+    contacts = await one_page(
+        lambda rows: crm_service.list_contacts(
+            session,
+            clinic_id=clinic_id,
+            campaign_id=campaign.id,
+            status=wanted,
+            limit=rows,
+            offset=(page - 1) * PAGE_SIZE,
+        ),
+        limit=PAGE_SIZE,
     )
     filters = {"status": wanted} if wanted else {}
     return render(
@@ -417,12 +430,12 @@ async def _campaign_page(
         local=ClinicTime(user.clinic.time_zone),
         campaign=campaign,
         agent=agent,
-        contacts=contacts[:PAGE_SIZE],
+        contacts=contacts.items,
         contact_status=wanted,
         contact_statuses=list(ContactStatus),
         statuses=list(CampaignStatus),
         previous_url=f"?{urlencode(filters | {'page': page - 1})}" if page > 1 else None,
-        next_url=f"?{urlencode(filters | {'page': page + 1})}" if len(contacts) > PAGE_SIZE else None,
+        next_url=f"?{urlencode(filters | {'page': page + 1})}" if contacts.has_more else None,
         error=error,
         form=form or {},
     )
@@ -444,6 +457,7 @@ async def campaign_page(
 
 @router.post("/console/campaigns/{campaign_id}/status")
 async def set_campaign_status(
+    request: Request,
     campaign_id: uuid.UUID,
     user: CurrentUser,
     session: SessionDep,
@@ -452,15 +466,16 @@ async def set_campaign_status(
     csrf_token: FormField = "",
 ) -> Response:
     check_csrf(user.console_session.csrf_token, csrf_token)
-    if status not in CampaignStatus.__members__:
-        raise InvalidInput("status: choose one of the listed statuses", field="status")
-    await crm_service.set_campaign_status(
-        session,
-        clinic_id=user.clinic.id,
-        campaign_id=campaign_id,
-        status=CampaignStatus(status),
-        clock=runtime.clock,
-    )
+    try:
+        await crm_service.set_campaign_status(
+            session,
+            clinic_id=user.clinic.id,
+            campaign_id=campaign_id,
+            status=campaign_status(status),
+            clock=runtime.clock,
+        )
+    except InvalidInput as exc:
+        return await _campaign_page(request, user, session, campaign_id, error=exc.message, status_code=400)
     return RedirectResponse(f"/console/campaigns/{campaign_id}", status_code=303)
 
 

@@ -17,9 +17,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import RELEASED_STATUSES, Appointment, AppointmentStatus, Practitioner
-from clinicore.core.scheduling import service as scheduling_service
+from clinicore.core.scheduling import blocks as block_service
+from clinicore.core.scheduling import booking as booking_service
+from clinicore.core.scheduling import feeds as feed_service
+from clinicore.core.scheduling import hours as hours_service
+from clinicore.core.scheduling import settings as settings_service
 from clinicore.core.scheduling.availability import LocalRange
-from clinicore.core.scheduling.service import BookingRequest
+from clinicore.core.scheduling.rules import MAXIMUM_LENGTH
+from clinicore.core.scheduling.schemas import BookingRequest
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import Conflict, InvalidInput
 from clinicore.requests import RuntimeDep, SessionDep
@@ -40,6 +45,7 @@ router = APIRouter(include_in_schema=False)
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 APPOINTMENT_PAGE = 500
 OVERRIDES_AHEAD = timedelta(days=366)
+LONGEST_MINUTES = MAXIMUM_LENGTH // timedelta(minutes=1)
 _RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
 
 
@@ -82,12 +88,11 @@ def booking_request_from_form(
     lead_id: uuid.UUID | None = None,
 ) -> BookingRequest:
     starts_at = clinic_time.to_utc(parse_date(day, field="date"), parse_time(start, field="time"))
-    length = parse_whole_number(length_minutes, field="length")
-    if not 5 <= length <= 24 * 60:
-        raise InvalidInput("length: between 5 and 1440 minutes", field="length")
+    # The core refuses lengths out of its bounds; clamping first only keeps the date arithmetic in range.
+    minutes = max(-1, min(parse_whole_number(length_minutes, field="length"), LONGEST_MINUTES + 1))
     return BookingRequest(
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=length),
+        ends_at=starts_at + timedelta(minutes=minutes),
         title=title,
         notes=notes.strip() or None,
         practitioner_id=parse_id(practitioner_id, field="practitioner") if practitioner_id else None,
@@ -113,7 +118,7 @@ async def appointments_starting_between(
 ) -> list[Appointment]:
     found: list[Appointment] = []
     while True:
-        page = await scheduling_service.list_appointments(
+        page = await booking_service.list_appointments(
             session,
             clinic_id=clinic_id,
             starts_from=clinic_time.start_of(window[0]),
@@ -152,7 +157,7 @@ async def _calendar_page(
         )
         if show_released or AppointmentStatus(appointment.status) not in RELEASED_STATUSES
     ]
-    practitioners = await scheduling_service.list_practitioners(session, clinic_id=user.clinic.id)
+    practitioners = await hours_service.list_practitioners(session, clinic_id=user.clinic.id)
     booked = {appointment.practitioner_id for appointment in appointments}
     columns = [p for p in practitioners if p.is_active or p.id in booked]
     column_of = {practitioner.id: index for index, practitioner in enumerate(columns)}
@@ -160,7 +165,7 @@ async def _calendar_page(
     for appointment in appointments:
         row = (clinic_time.local(appointment.starts_at).date() - monday).days
         rows[row].cells[column_of[appointment.practitioner_id]].append(appointment)
-    settings = await scheduling_service.get_booking_settings(
+    settings = await settings_service.get_booking_settings(
         session, clinic_id=user.clinic.id, clock=runtime.clock
     )
     return render(
@@ -226,7 +231,7 @@ async def book_appointment(
             title=title,
             notes=notes,
         )
-        appointment = await scheduling_service.book_appointment(
+        appointment = await booking_service.book_appointment(
             session, clinic_id=user.clinic.id, request=booking, source="console", clock=runtime.clock
         )
     except (InvalidInput, Conflict) as exc:
@@ -266,7 +271,7 @@ async def cancel_appointment(
     csrf_token: FormField = "",
 ) -> Response:
     check_csrf(user.console_session.csrf_token, csrf_token)
-    appointment = await scheduling_service.cancel_appointment(
+    appointment = await booking_service.cancel_appointment(
         session,
         clinic_id=user.clinic.id,
         appointment_id=appointment_id,
@@ -297,14 +302,12 @@ async def _availability_page(
     clinic_id = user.clinic.id
     clinic_time = ClinicTime(user.clinic.time_zone)
     today = clinic_time.today(runtime.clock.now())
-    settings = await scheduling_service.get_booking_settings(
-        session, clinic_id=clinic_id, clock=runtime.clock
-    )
-    practitioners = await scheduling_service.list_practitioners(session, clinic_id=clinic_id)
+    settings = await settings_service.get_booking_settings(session, clinic_id=clinic_id, clock=runtime.clock)
+    practitioners = await hours_service.list_practitioners(session, clinic_id=clinic_id)
     summaries = {
         practitioner.id: weekly_summary(
             (
-                await scheduling_service.working_hours_of(
+                await hours_service.working_hours_of(
                     session,
                     clinic_id=clinic_id,
                     practitioner_id=practitioner.id,
@@ -315,7 +318,7 @@ async def _availability_page(
         )
         for practitioner in practitioners
     }
-    token = await scheduling_service.calendar_token(session, box=runtime.box, clinic_id=clinic_id)
+    token = await feed_service.calendar_token(session, box=runtime.box, clinic_id=clinic_id)
     return render(
         request,
         "availability.html",
@@ -327,7 +330,7 @@ async def _availability_page(
         practitioners=practitioners,
         names={practitioner.id: practitioner.name for practitioner in practitioners},
         summaries=summaries,
-        blocks=await scheduling_service.list_blocks(session, clinic_id=clinic_id, clock=runtime.clock),
+        blocks=await block_service.list_blocks(session, clinic_id=clinic_id, clock=runtime.clock),
         clinic_feed_url=feed_url(runtime, token),
         error=error,
         form=form or {},
@@ -370,7 +373,7 @@ async def update_booking_rules(
             if slot_interval_minutes.strip()
             else None
         )
-        await scheduling_service.update_booking_settings(
+        await settings_service.update_booking_settings(
             session,
             clinic_id=user.clinic.id,
             slot_interval_minutes=interval,
@@ -395,7 +398,7 @@ async def rotate_clinic_feed(
     user: CurrentUser, session: SessionDep, runtime: RuntimeDep, csrf_token: FormField = ""
 ) -> Response:
     check_csrf(user.console_session.csrf_token, csrf_token)
-    await scheduling_service.rotate_calendar_token(
+    await feed_service.rotate_calendar_token(
         session, box=runtime.box, clinic_id=user.clinic.id, clock=runtime.clock
     )
     return RedirectResponse("/console/availability#calendar-feed", status_code=303)
@@ -415,7 +418,7 @@ async def create_practitioner(
 ) -> Response:
     check_csrf(user.console_session.csrf_token, csrf_token)
     try:
-        practitioner = await scheduling_service.create_practitioner(
+        practitioner = await hours_service.create_practitioner(
             session,
             clinic_id=user.clinic.id,
             name=name,
@@ -447,19 +450,19 @@ async def _practitioner_page(
     status_code: int = 200,
 ) -> Response:
     clinic_id = user.clinic.id
-    practitioner: Practitioner = await scheduling_service.get_practitioner(
+    practitioner: Practitioner = await hours_service.get_practitioner(
         session, clinic_id=clinic_id, practitioner_id=practitioner_id
     )
     clinic_time = ClinicTime(user.clinic.time_zone)
     today = ClinicTime(practitioner.time_zone).today(runtime.clock.now())
-    hours = await scheduling_service.working_hours_of(
+    hours = await hours_service.working_hours_of(
         session,
         clinic_id=clinic_id,
         practitioner_id=practitioner_id,
         first_day=today,
         last_day=today + OVERRIDES_AHEAD,
     )
-    token = await scheduling_service.calendar_token(
+    token = await feed_service.calendar_token(
         session, box=runtime.box, clinic_id=clinic_id, practitioner_id=practitioner_id
     )
     return render(
@@ -496,7 +499,7 @@ async def set_weekly_hours(
         weekly = {
             day: parse_ranges(submitted.get(f"day{day}", ""), field=WEEKDAY_NAMES[day]) for day in range(7)
         }
-        await scheduling_service.set_weekly_hours(
+        await hours_service.set_weekly_hours(
             session,
             clinic_id=user.clinic.id,
             practitioner_id=practitioner_id,
@@ -534,7 +537,7 @@ async def set_date_override(
         ranges = parse_ranges(hours, field="hours") if kind == "open" else []
         if kind == "open" and not ranges:
             raise InvalidInput("hours: give the hours the day opens, or choose closed", field="hours")
-        await scheduling_service.set_date_override(
+        await hours_service.set_date_override(
             session,
             clinic_id=user.clinic.id,
             practitioner_id=practitioner_id,
@@ -565,7 +568,7 @@ async def clear_date_override(
     csrf_token: FormField = "",
 ) -> Response:
     check_csrf(user.console_session.csrf_token, csrf_token)
-    await scheduling_service.clear_date_override(
+    await hours_service.clear_date_override(
         session, clinic_id=user.clinic.id, practitioner_id=practitioner_id, day=parse_date(day, field="date")
     )
     return RedirectResponse(f"/console/practitioners/{practitioner_id}#overrides", status_code=303)
@@ -580,7 +583,7 @@ async def rotate_practitioner_feed(
     csrf_token: FormField = "",
 ) -> Response:
     check_csrf(user.console_session.csrf_token, csrf_token)
-    await scheduling_service.rotate_calendar_token(
+    await feed_service.rotate_calendar_token(
         session,
         box=runtime.box,
         clinic_id=user.clinic.id,

@@ -1,0 +1,328 @@
+"""Booking and changing appointments.
+
+No double booking: the rule check and the insert run in one transaction that serialises on the
+practitioners (PostgreSQL: row locks plus the exclusion constraint as a backstop; SQLite: the
+transaction holds the write lock from its first statement, ``BEGIN IMMEDIATE``).
+
+Every status write goes through the status table (``transitions``); every time written goes through the
+length and time-zone rules (``rules``) and the availability engine's ``booking_violation``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.crm import repository as crm_repository
+from clinicore.core.events import service as event_service
+from clinicore.core.models import Appointment, AppointmentStatus, Practitioner
+from clinicore.core.scheduling import hours, repository, transitions
+from clinicore.core.scheduling.availability import Violation, booking_violation
+from clinicore.core.scheduling.rules import VIOLATION_MESSAGES, require_appointment_times, violation_error
+from clinicore.core.scheduling.schemas import AppointmentChanges, BookingRequest
+from clinicore.core.scheduling.settings import booking_rules, get_booking_settings
+from clinicore.core.scheduling.slots import practitioner_calendars
+from clinicore.kit.clock import Clock, system_clock
+from clinicore.kit.errors import Conflict, InvalidInput, NotFound
+from clinicore.kit.inputs import NOT_GIVEN
+
+
+def appointment_snapshot(appointment: Appointment) -> dict[str, Any]:
+    """The core event payload for an appointment (each surface's renderer maps it to its wire format)."""
+    return {
+        "id": str(appointment.id),
+        "clinic_id": str(appointment.clinic_id),
+        "practitioner_id": str(appointment.practitioner_id),
+        "lead_id": str(appointment.lead_id) if appointment.lead_id else None,
+        "title": appointment.title,
+        "notes": appointment.notes,
+        "status": appointment.status,
+        "starts_at": appointment.starts_at.isoformat(),
+        "ends_at": appointment.ends_at.isoformat(),
+        "source": appointment.source,
+        "version": appointment.version,
+        "created_at": appointment.created_at.isoformat(),
+        "updated_at": appointment.updated_at.isoformat(),
+        "cancelled_at": appointment.cancelled_at.isoformat() if appointment.cancelled_at else None,
+    }
+
+
+async def _emit(
+    session: AsyncSession,
+    appointment: Appointment,
+    event_type: str,
+    *,
+    clock: Clock,
+    previous: Mapping[str, str] | None = None,
+) -> None:
+    payload: dict[str, Any] = {"appointment": appointment_snapshot(appointment)}
+    if previous:
+        payload["previous"] = dict(previous)
+    await event_service.emit(
+        session,
+        clinic_id=appointment.clinic_id,
+        type=event_type,
+        aggregate_type="appointment",
+        aggregate_id=str(appointment.id),
+        version=appointment.version,
+        payload=payload,
+        clock=clock,
+    )
+
+
+async def _choose_practitioner(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    candidates: Sequence[Practitioner],
+    starts_at: datetime,
+    ends_at: datetime,
+    excluding_appointment: uuid.UUID | None,
+    clock: Clock,
+) -> Practitioner:
+    """Lock the candidates, re-check every rule, and return the least-loaded one that may take the slot."""
+    await repository.lock_practitioners(
+        session, clinic_id=clinic_id, practitioner_ids=[p.id for p in candidates]
+    )
+    settings = await get_booking_settings(session, clinic_id=clinic_id, clock=clock)
+    rules = booking_rules(settings)
+    now = clock.now()
+    overlapping = {
+        practitioner_id
+        for practitioner_id, _, _ in await repository.busy_appointments(
+            session,
+            clinic_id=clinic_id,
+            practitioner_ids=[p.id for p in candidates],
+            window_start=starts_at,
+            window_end=ends_at,
+            excluding=excluding_appointment,
+        )
+    }
+    calendars = await practitioner_calendars(
+        session,
+        clinic_id=clinic_id,
+        practitioners=candidates,
+        rules=rules,
+        window_start=starts_at,
+        window_end=ends_at,
+        excluding_appointment=excluding_appointment,
+    )
+    load = await repository.upcoming_load(
+        session, clinic_id=clinic_id, since=now, until=now + timedelta(days=365)
+    )
+    free: list[Practitioner] = []
+    violations: list[Violation] = []
+    for practitioner, calendar in zip(candidates, calendars, strict=True):
+        if practitioner.id in overlapping:
+            continue
+        violation = booking_violation(calendar, start=starts_at, end=ends_at, now=now)
+        if violation is None:
+            free.append(practitioner)
+        else:
+            violations.append(violation)
+    if free:
+        return min(free, key=lambda p: (load.get(p.id, 0), str(p.id)))
+    if not violations:  # every candidate already has an appointment then
+        raise Conflict("the slot is already booked")
+    raise violation_error(min(violations, key=list(VIOLATION_MESSAGES).index))
+
+
+async def _flush_guarding_overlap(session: AsyncSession) -> None:
+    """The exclusion constraint (PostgreSQL) is the last word on overlaps: a violation is a conflict."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        if "ex_appointments_practitioner_overlap" in str(exc.orig):
+            raise Conflict("the slot is already booked") from None
+        raise
+
+
+async def book_appointment(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    request: BookingRequest,
+    source: str,
+    clock: Clock = system_clock,
+) -> Appointment:
+    """Book ``request``; ``source`` records what booked it (a surface's or a page's name)."""
+    # References in the request must be the clinic's own; another clinic's id reads as unknown.
+    chosen = (
+        await hours.practitioner_given(session, clinic_id=clinic_id, practitioner_id=request.practitioner_id)
+        if request.practitioner_id is not None
+        else None
+    )
+    transitions.require_initial(request.status)
+    require_appointment_times(request.starts_at, request.ends_at)
+    if not request.title.strip():
+        raise InvalidInput("title: must not be empty", field="title", subject="appointment")
+    if (
+        request.lead_id is not None
+        and await crm_repository.get_lead(session, clinic_id=clinic_id, lead_id=request.lead_id) is None
+    ):
+        raise NotFound("lead_id: no such lead in this clinic", field="lead_id")
+    if chosen is not None:
+        if not chosen.is_active:
+            raise InvalidInput("practitioner_id: the practitioner is not active", field="practitioner_id")
+        candidates: Sequence[Practitioner] = [chosen]
+    else:
+        candidates = await repository.list_practitioners(session, clinic_id=clinic_id, bookable_only=True)
+        if not candidates:
+            raise InvalidInput(
+                "practitioner_id: the clinic has no bookable practitioner", field="practitioner_id"
+            )
+    practitioner = await _choose_practitioner(
+        session,
+        clinic_id=clinic_id,
+        candidates=candidates,
+        starts_at=request.starts_at,
+        ends_at=request.ends_at,
+        excluding_appointment=None,
+        clock=clock,
+    )
+    now = clock.now()
+    appointment = Appointment(
+        clinic_id=clinic_id,
+        practitioner_id=practitioner.id,
+        lead_id=request.lead_id,
+        title=request.title.strip(),
+        notes=request.notes,
+        status=request.status,
+        starts_at=request.starts_at.astimezone(UTC),
+        ends_at=request.ends_at.astimezone(UTC),
+        source=source,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(appointment)
+    await _flush_guarding_overlap(session)
+    await _emit(session, appointment, "appointment.created", clock=clock)
+    return appointment
+
+
+async def get_appointment(
+    session: AsyncSession, *, clinic_id: uuid.UUID, appointment_id: uuid.UUID
+) -> Appointment:
+    appointment = await repository.get_appointment(
+        session, clinic_id=clinic_id, appointment_id=appointment_id
+    )
+    if appointment is None:
+        raise NotFound("appointment not found")
+    return appointment
+
+
+async def list_appointments(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    statuses: Sequence[AppointmentStatus] | None = None,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+    practitioner_id: uuid.UUID | None = None,
+    lead_id: uuid.UUID | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Sequence[Appointment]:
+    """Appointments (not deleted) by start time, filtered; ``starts_before`` is exclusive."""
+    return await repository.list_appointments(
+        session,
+        clinic_id=clinic_id,
+        statuses=[str(status) for status in statuses] if statuses else None,
+        starts_from=starts_from,
+        starts_before=starts_before,
+        practitioner_id=practitioner_id,
+        lead_id=lead_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def update_appointment(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    changes: AppointmentChanges,
+    clock: Clock = system_clock,
+) -> Appointment:
+    """Reschedule, retitle, annotate or move the status; every change re-checks what it must.
+
+    An update that changes nothing returns the appointment as it is (no new version, no event).
+    """
+    appointment = await get_appointment(session, clinic_id=clinic_id, appointment_id=appointment_id)
+    current = AppointmentStatus(appointment.status)
+    status = None if changes.status is NOT_GIVEN else changes.status
+    transitions.require_update(current, status)
+
+    starts_at = None if changes.starts_at is NOT_GIVEN else changes.starts_at
+    ends_at = None if changes.ends_at is NOT_GIVEN else changes.ends_at
+    new_start = starts_at or appointment.starts_at
+    new_end = ends_at or (
+        new_start + (appointment.ends_at - appointment.starts_at) if starts_at else appointment.ends_at
+    )
+    rescheduled = (new_start, new_end) != (appointment.starts_at, appointment.ends_at)
+    confirming = status is not None and transitions.rechecks_booking_rules(current, status)
+    previous = {"starts_at": appointment.starts_at.isoformat(), "ends_at": appointment.ends_at.isoformat()}
+    if rescheduled or confirming:
+        require_appointment_times(new_start, new_end)
+        practitioner = await hours.get_practitioner(
+            session, clinic_id=clinic_id, practitioner_id=appointment.practitioner_id
+        )
+        await _choose_practitioner(
+            session,
+            clinic_id=clinic_id,
+            candidates=[practitioner],
+            starts_at=new_start,
+            ends_at=new_end,
+            excluding_appointment=appointment.id,
+            clock=clock,
+        )
+    changed = rescheduled or (status is not None and status != current)
+    if changes.title is not NOT_GIVEN and changes.title.strip() != appointment.title:
+        if not changes.title.strip():
+            raise InvalidInput("title: must not be empty", field="title", subject="appointment")
+        appointment.title, changed = changes.title.strip(), True
+    if changes.notes is not NOT_GIVEN and changes.notes != appointment.notes:
+        appointment.notes, changed = changes.notes, True
+    if not changed:
+        return appointment
+    appointment.starts_at, appointment.ends_at = new_start.astimezone(UTC), new_end.astimezone(UTC)
+    if status is not None:
+        appointment.status = status
+    appointment.version += 1
+    appointment.updated_at = clock.now()
+    await _flush_guarding_overlap(session)
+    await _emit(
+        session, appointment, "appointment.updated", clock=clock, previous=previous if rescheduled else None
+    )
+    return appointment
+
+
+async def cancel_appointment(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    reason: str | None = None,
+    clock: Clock = system_clock,
+) -> Appointment:
+    """Soft cancel; cancelling a cancelled appointment returns it unchanged (no second event)."""
+    appointment = await get_appointment(session, clinic_id=clinic_id, appointment_id=appointment_id)
+    if not transitions.require_cancel(AppointmentStatus(appointment.status)):
+        return appointment
+    now = clock.now()
+    appointment.status = AppointmentStatus.cancelled
+    appointment.cancelled_at = now
+    appointment.cancellation_reason = reason
+    appointment.version += 1
+    appointment.updated_at = now
+    await session.flush()
+    await _emit(session, appointment, "appointment.cancelled", clock=clock)
+    return appointment
