@@ -16,11 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from clinicore.kit.errors import CoreError, NotFound
 from clinicore.kit.observability import RequestObservabilityMiddleware
 from clinicore.runtime import Runtime
-from clinicore.surfaces import intakeq, native, qualifybase, qualiphy
-from clinicore.surfaces.intakeq.app import create_intakeq_partner_app, create_intakeq_practice_app
-from clinicore.surfaces.native.app import create_native_app
-from clinicore.surfaces.qualifybase.app import create_qualifybase_app
-from clinicore.surfaces.qualiphy.app import create_qualiphy_app
+from clinicore.surfaces.registry import SURFACES, surface_answering_errors_for
 from clinicore.surfaces.subapp import ErrorRenderer
 from clinicore.web.calendars import router as calendar_feed_router
 from clinicore.web.console.crm import router as console_crm_router
@@ -32,28 +28,12 @@ from clinicore.web.documents import router as documents_router
 from clinicore.web.templating import STATIC_DIR, templates
 from clinicore.worker.loop import Worker
 
-SURFACE_PREFIXES = {
-    "/qualiphy/api": create_qualiphy_app,
-    "/qualifybase/api/v1": create_qualifybase_app,
-    "/intakeq/api/v1": create_intakeq_practice_app,
-    "/intakeq/api/partner": create_intakeq_partner_app,
-    "/api": create_native_app,
-}
-# A path that never reaches a surface's sub-app (for instance an encoded slash in an id) still answers
-# in that surface's envelope, never the framework's {"detail": ...}.
-SURFACE_ERROR_RENDERERS: dict[str, ErrorRenderer] = {
-    "/qualiphy/api": qualiphy.app.render_error,
-    "/qualifybase/api/v1": qualifybase.app.render_error,
-    "/intakeq/api": intakeq.app.render_error,
-    "/api": native.app.render_error,
-}
-
 
 def surface_error_renderer(path: str) -> ErrorRenderer | None:
-    for prefix, renderer in SURFACE_ERROR_RENDERERS.items():
-        if path == prefix or path.startswith(prefix + "/"):
-            return renderer
-    return None
+    """A path that never reaches a surface's sub-app (for instance an encoded slash in an id) still
+    answers in that surface's envelope, never the framework's {"detail": ...}."""
+    surface = surface_answering_errors_for(path)
+    return surface.render_error if surface is not None else None
 
 
 def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
@@ -72,8 +52,8 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app = FastAPI(title="Clinicore", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.runtime = runtime
 
-    for prefix, factory in SURFACE_PREFIXES.items():
-        app.mount(prefix, factory(runtime))
+    for surface in SURFACES:
+        app.mount(surface.mount_path, surface.create_app(runtime))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)

@@ -46,10 +46,8 @@ def normalise_phone(
 ) -> str:
     """E.164 (``+15552223232``), or ``InvalidInput`` naming ``field``."""
     number = parse_phone(value, region=region)
-    if number is None or not phonenumbers.is_possible_number(number):
-        raise InvalidInput(
-            f"{field}: {value.strip()!r} is not a phone number (use +15552223232 or 1234567890)", field=field
-        )
+    if number is None or (not valid and not phonenumbers.is_possible_number(number)):
+        raise InvalidInput(f"{field}: not a phone number (use +15552223232 or 1234567890)", field=field)
     if valid and not phonenumbers.is_valid_number(number):
         raise InvalidInput(f"{field}: not a valid phone number", field=field)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

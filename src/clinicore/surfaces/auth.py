@@ -1,14 +1,67 @@
-"""Credential parsing shared by the surfaces that take ``Authorization: Bearer``."""
+"""Key authentication, written once for every surface: ``authenticated(kind)`` makes the FastAPI
+dependency that reads the key as the surface's clients send it, authenticates it in the core, tells the
+access log the clinic, and returns a ``ClinicCaller`` whose clinic is never ``None``.
+
+A surface adapts three things only: where the key is read (``read_key``), its 401 wording
+(``missing``/``invalid``), and what else it checks once the caller is known (``then``: QualifyBase's rate
+limit, Qualiphy's inactive clinic).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import Request
 
+from clinicore.core.models import ApiKeyKind
+from clinicore.core.tenancy import service as tenancy_service
+from clinicore.core.tenancy.schemas import ClinicCaller
 from clinicore.kit.errors import Unauthorized
+from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
+from clinicore.runtime import Runtime
+
+KeyReader = Callable[[Request], Awaitable[str | None]]
+AfterAuthentication = Callable[[Request, ClinicCaller, Runtime], Awaitable[None]]
+MISSING_BEARER = "missing bearer token: send Authorization: Bearer <key>"
 
 
-def bearer_token(request: Request) -> str:
+def bearer_token(request: Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("missing bearer token: send Authorization: Bearer <key>")
+        return None
     return token.strip()
+
+
+async def read_bearer_token(request: Request) -> str | None:
+    return bearer_token(request)
+
+
+def authenticated(
+    kind: ApiKeyKind,
+    *,
+    read_key: KeyReader = read_bearer_token,
+    missing: str = MISSING_BEARER,
+    invalid: str | None = None,
+    then: AfterAuthentication | None = None,
+) -> Callable[[Request, SessionDep, RuntimeDep], Awaitable[ClinicCaller]]:
+    """The dependency that authenticates a clinic key of ``kind``."""
+
+    async def authenticate(request: Request, session: SessionDep, runtime: RuntimeDep) -> ClinicCaller:
+        raw = await read_key(request)
+        if raw is None:
+            raise Unauthorized(missing)
+        try:
+            caller = await tenancy_service.authenticate_clinic_key(
+                session, kind=kind, raw=raw, clock=runtime.clock
+            )
+        except Unauthorized:
+            if invalid is None:
+                raise
+            raise Unauthorized(invalid) from None
+        bind_clinic(request, caller.clinic.id)
+        if then is not None:
+            await then(request, caller, runtime)
+        return caller
+
+    authenticate.__name__ = f"authenticated_{kind.value}_key"
+    return authenticate

@@ -80,6 +80,14 @@ def code_for(error: CoreError, status: int) -> str:
     return _CODE_BY_STATUS.get(status, error.code)
 
 
+# A surface's own sentence for a rule the core names, or None to keep the core's (in wire words).
+RuleWording = Callable[[CoreError], str | None]
+
+
+def no_rule_wording(_error: CoreError) -> str | None:
+    return None
+
+
 def create_surface_app(
     runtime: Runtime,
     *,
@@ -90,8 +98,11 @@ def create_surface_app(
     description: str = "",
     core_error_status: Callable[[CoreError], int] = status_for,
     wire_fields: WireFields = NO_WIRE_FIELDS,
+    word_rule: RuleWording = no_rule_wording,
     **fastapi_options: Any,
 ) -> FastAPI:
+    """``word_rule`` lets a surface tell a rule the core names (``CoreError.rule``) in its vendor's
+    words; any other core error is told in ``wire_fields`` words."""
     app = FastAPI(
         title=title,
         description=description,
@@ -107,7 +118,8 @@ def create_surface_app(
     @app.exception_handler(CoreError)
     async def _core_error(_request: Request, exc: CoreError) -> Response:
         status = core_error_status(exc)
-        response = render_error(status, code_for(exc, status), in_wire_words(exc, wire_fields).message)
+        message = word_rule(exc) or in_wire_words(exc, wire_fields).message
+        response = render_error(status, code_for(exc, status), message)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -16,10 +16,7 @@ after the other and stopped at the first that is not delivered. How a run is hel
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import os
-import pkgutil
 import socket
 import time
 import uuid
@@ -28,12 +25,12 @@ from datetime import timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import clinicore.surfaces
 from clinicore.core.events import dispatch
 from clinicore.core.events.delivery import send_webhook, webhook_client
 from clinicore.core.events.schemas import AttemptResult, Lease, WebhookRequest
 from clinicore.kit.db import transaction
 from clinicore.runtime import Runtime
+from clinicore.surfaces.registry import register_webhook_formats
 
 DELIVERY_LANES = 8  # endpoints sent to at the same time
 DELIVERIES_PER_LANE = 100  # then the loop comes round again, fanning out new events in between
@@ -43,15 +40,7 @@ RUN_TIME_BUDGET_SECONDS = 30.0
 SQLITE_LEASE = timedelta(seconds=60)
 
 
-def load_surface_renderers() -> None:
-    """Import every ``clinicore.surfaces.<vendor>.webhooks``: each registers its format's renderer."""
-    for surface in pkgutil.iter_modules(clinicore.surfaces.__path__):
-        name = f"clinicore.surfaces.{surface.name}.webhooks"
-        if surface.ispkg and importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
-
-
-load_surface_renderers()
+register_webhook_formats()  # every surface's format, from the one list of surfaces
 
 
 def this_process() -> str:

@@ -35,7 +35,7 @@ from clinicore.core.models import (
     WebhookFormat,
 )
 from clinicore.core.telehealth import providers as providers_service
-from clinicore.core.telehealth.events import AGGREGATE, QUALIPHY_EVENT_TYPES
+from clinicore.core.telehealth.events import AGGREGATE, INVITE_WEBHOOK_EVENT_TYPES
 from clinicore.core.telehealth.test_mode import TEST_STATE
 from clinicore.runtime import Runtime
 from tests.support import remember_secret
@@ -129,7 +129,7 @@ async def create_meeting(
                 format=WebhookFormat.qualiphy,
                 url=webhook_url,
                 allow_private_targets=True,
-                event_types=QUALIPHY_EVENT_TYPES,
+                event_types=INVITE_WEBHOOK_EVENT_TYPES,
                 bound_aggregate_type=AGGREGATE,
                 bound_aggregate_id=meeting.id,
                 clock=runtime.clock,

@@ -96,7 +96,7 @@ class TestCreateEndpoint:
         [
             (
                 {"format": "fhir", "url": "http://127.0.0.1:9/"},
-                "format: Input should be 'native', 'qualifybase', 'intakeq' or 'qualiphy'",
+                "format: Input should be 'qualiphy', 'qualifybase', 'intakeq' or 'native'",
             ),
             ({"format": "native", "url": "ftp://127.0.0.1/"}, "url: must start with http:// or https://"),
             (

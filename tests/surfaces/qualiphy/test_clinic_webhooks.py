@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from clinicore.core.telehealth.events import QUALIPHY_EVENT_TYPES
+from clinicore.core.telehealth.events import INVITE_WEBHOOK_EVENT_TYPES
 from tests.core.events.receiver import Receiver, running_receiver
 from tests.core.events.webhook_factories import run_webhook_jobs
 from tests.factories import create_key
@@ -169,7 +169,7 @@ async def test_without_events_a_qualiphy_endpoint_subscribes_to_events_1_2_3(qp:
     created = await register_clinic_endpoint(qp, "http://127.0.0.1:9/portal-hook")
 
     assert created["format"] == "qualiphy"
-    assert created["events"] == list(QUALIPHY_EVENT_TYPES)
+    assert created["events"] == list(INVITE_WEBHOOK_EVENT_TYPES)
 
 
 @pytest.mark.parametrize("events", [["appointment.created"], ["*"], ["prescription.*"]])

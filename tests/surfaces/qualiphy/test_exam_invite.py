@@ -23,7 +23,7 @@ from clinicore.core.models import (
 from clinicore.core.models import (
     TestOutcome as Outcome,
 )
-from clinicore.core.telehealth.events import AGGREGATE, QUALIPHY_EVENT_TYPES
+from clinicore.core.telehealth.events import AGGREGATE, INVITE_WEBHOOK_EVENT_TYPES
 from tests.surfaces.qualiphy.conftest import NOW, QualiphyClinic
 
 
@@ -437,7 +437,7 @@ class TestWebhookUrl:
         assert endpoint.format == WebhookFormat.qualiphy and endpoint.url == url
         assert endpoint.bound_aggregate_type == AGGREGATE
         assert endpoint.bound_aggregate_id == body["meeting_uuid"]
-        assert endpoint.event_types == list(QUALIPHY_EVENT_TYPES)
+        assert endpoint.event_types == list(INVITE_WEBHOOK_EVENT_TYPES)
 
     async def test_no_webhook_url_no_endpoint(self, qp: QualiphyClinic) -> None:
         body = await invite(qp, invite_body(qp.catalog.botox.id))

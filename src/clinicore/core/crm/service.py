@@ -28,6 +28,7 @@ from clinicore.core.models import (
     LeadSource,
 )
 from clinicore.core.tenancy import service as tenancy_service
+from clinicore.kit import contact
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
 
@@ -51,14 +52,9 @@ LEAD_FIELDS = (
 
 
 def normalise_phone(raw: str, *, region: str | None = None, field_name: str = "phone") -> str:
-    """E.164 (``+14155551212``); numbers without a country code are read in ``region`` (default US)."""
-    try:
-        number = phonenumbers.parse(raw, (region or "US").upper())
-    except phonenumbers.NumberParseException:
-        raise InvalidInput(f"{field_name}: not a phone number", field=field_name) from None
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(f"{field_name}: not a valid phone number", field=field_name)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """E.164 of a number in service (a campaign calls it); read in ``region`` (default US) when written
+    without a country code."""
+    return contact.normalise_phone(raw, field=field_name, region=region, valid=True)
 
 
 def normalise_country(raw: str | None, field_name: str = "country") -> str | None:

@@ -11,5 +11,5 @@ PATIENT_EXAM_COMPLETED = "patient_exam.completed"  # Qualiphy event 1: an outcom
 PRESCRIPTION_CONFIRMED = "prescription.confirmed"  # Qualiphy event 2: the pharmacy confirmed
 PRESCRIPTION_SHIPPED = "prescription.shipped"  # Qualiphy event 3: the pharmacy shipped
 
-# What an invite's webhook_url receives (Qualiphy sends only these three).
-QUALIPHY_EVENT_TYPES = (PATIENT_EXAM_COMPLETED, PRESCRIPTION_CONFIRMED, PRESCRIPTION_SHIPPED)
+# What an invite's own webhook hears: the exam decided, its prescription confirmed, then shipped.
+INVITE_WEBHOOK_EVENT_TYPES = (PATIENT_EXAM_COMPLETED, PRESCRIPTION_CONFIRMED, PRESCRIPTION_SHIPPED)

@@ -27,7 +27,6 @@ from clinicore.core.models import (
     PatientExamStatus,
     RxType,
     TestOutcome,
-    WebhookFormat,
 )
 from clinicore.core.notify import service as notify_service
 from clinicore.core.notify import sms as sms_service
@@ -35,9 +34,9 @@ from clinicore.core.people import service as people_service
 from clinicore.core.telehealth import catalog, repository, states, test_mode
 from clinicore.core.telehealth.events import (
     AGGREGATE,
+    INVITE_WEBHOOK_EVENT_TYPES,
     PATIENT_EXAM_CANCELLED,
     PATIENT_EXAM_CREATED,
-    QUALIPHY_EVENT_TYPES,
 )
 from clinicore.core.telehealth.routing import clean_state, clean_text, clean_zip_code, resolve_routing
 from clinicore.core.telehealth.schemas import (
@@ -310,10 +309,10 @@ async def invite_patient(
                 session,
                 box=box,
                 clinic_id=clinic.id,
-                format=WebhookFormat.qualiphy,
+                format=request.webhook_format,
                 url=webhook_url,
                 allow_private_targets=allow_private_webhooks,
-                event_types=QUALIPHY_EVENT_TYPES,
+                event_types=INVITE_WEBHOOK_EVENT_TYPES,
                 bound_aggregate_type=AGGREGATE,
                 bound_aggregate_id=meeting_id,
                 clock=clock,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from clinicore.core.models import Client, Exam, Meeting, PatientExam
+from clinicore.core.models import Client, Exam, Meeting, PatientExam, WebhookFormat
 from clinicore.core.telehealth.routing import PartnerRouting, PharmacyRouting
 
 
@@ -50,6 +50,7 @@ class InviteRequest:
     patient: PatientDetails
     tele_state: str
     webhook_url: str | None = None
+    webhook_format: WebhookFormat = WebhookFormat.native  # the body the invite's webhook_url receives
     additional_data: Any = None  # any JSON value, stored and echoed unchanged
     redirects: Redirects = field(default_factory=Redirects)
     shipping: ShippingAddress = field(default_factory=ShippingAddress)

@@ -20,6 +20,14 @@ class AuthenticatedKey:
 
 
 @dataclass(frozen=True, slots=True)
+class ClinicCaller:
+    """A clinic's API key, authenticated: the clinic is always there."""
+
+    key: ApiKey
+    clinic: Clinic
+
+
+@dataclass(frozen=True, slots=True)
 class OpenedSession:
     token: str  # goes into the cookie; only its digest is stored
     console_session: ConsoleSession

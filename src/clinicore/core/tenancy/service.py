@@ -27,7 +27,13 @@ from clinicore.core.models import (
 )
 from clinicore.core.tenancy import repository
 from clinicore.core.tenancy.keys import KEY_FORMATS, SINGLE_ACTIVE_KINDS
-from clinicore.core.tenancy.schemas import AuthenticatedKey, CreatedKey, OpenedSession, SignedInUser
+from clinicore.core.tenancy.schemas import (
+    AuthenticatedKey,
+    ClinicCaller,
+    CreatedKey,
+    OpenedSession,
+    SignedInUser,
+)
 from clinicore.kit import contact
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.contact import email_key
@@ -387,3 +393,13 @@ async def authenticate_key(
     if key.last_used_at is None or now - key.last_used_at >= KEY_TOUCH_INTERVAL:
         key.last_used_at = now
     return AuthenticatedKey(key=key, clinic=clinic)
+
+
+async def authenticate_clinic_key(
+    session: AsyncSession, *, kind: ApiKeyKind, raw: str, clock: Clock = system_clock
+) -> ClinicCaller:
+    """A clinic's key of ``kind``; a key that belongs to no clinic (a partner's) is no clinic key."""
+    authenticated = await authenticate_key(session, kind=kind, raw=raw, clock=clock)
+    if authenticated.clinic is None:
+        raise Unauthorized("invalid API key")
+    return ClinicCaller(key=authenticated.key, clinic=authenticated.clinic)

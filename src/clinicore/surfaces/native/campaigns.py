@@ -43,7 +43,6 @@ class CampaignContactPublic(BaseModel):
 async def record_attempt(
     contact_id: uuid.UUID, body: AttemptCreate, caller: NativeKey, session: SessionDep, runtime: RuntimeDep
 ) -> CampaignContactPublic:
-    assert caller.clinic is not None
     if body.callback_at is not None and body.callback_at.tzinfo is None:
         raise InvalidInput("callback_at: must include a time zone", field="callback_at")
     contact = await crm_service.record_attempt(

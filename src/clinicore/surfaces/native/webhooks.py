@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -32,7 +32,7 @@ EventTypes = Annotated[
 
 
 class WebhookEndpointCreate(BaseModel):
-    format: Literal["native", "qualifybase", "intakeq", "qualiphy"] = Field(
+    format: WebhookFormat = Field(
         description="The body's format. qualiphy: Qualiphy's events 1/2/3 for every exam of the clinic, "
         "as to an invite's webhook_url."
     )
@@ -145,7 +145,6 @@ def attempt_public(view: AttemptView) -> WebhookAttemptPublic:
 
 
 def clinic_of(caller: NativeKey) -> uuid.UUID:
-    assert caller.clinic is not None
     return caller.clinic.id
 
 

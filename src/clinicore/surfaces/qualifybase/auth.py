@@ -11,11 +11,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from clinicore.core.models import ApiKeyKind
-from clinicore.core.tenancy import service as tenancy_service
-from clinicore.core.tenancy.schemas import AuthenticatedKey
+from clinicore.core.tenancy.schemas import ClinicCaller
 from clinicore.kit.errors import RateLimited, Unauthorized
-from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
-from clinicore.surfaces.auth import bearer_token
+from clinicore.runtime import Runtime
+from clinicore.surfaces.auth import authenticated, bearer_token
 
 RATE_LIMIT_HEADERS_STATE = "rate_limit_headers"
 _KEY_PARAMETERS = frozenset({"api_key", "apikey", "key", "token", "access_token", "qb_key"})
@@ -29,14 +28,12 @@ def refuse_key_in_query(request: Request) -> None:
             )
 
 
-async def authenticated_qualifybase_key(
-    request: Request, session: SessionDep, runtime: RuntimeDep
-) -> AuthenticatedKey:
+async def _bearer_key_only(request: Request) -> str | None:
     refuse_key_in_query(request)
-    caller = await tenancy_service.authenticate_key(
-        session, kind=ApiKeyKind.qualifybase, raw=bearer_token(request), clock=runtime.clock
-    )
-    bind_clinic(request, caller.key.clinic_id)
+    return bearer_token(request)
+
+
+async def _rate_limit(request: Request, caller: ClinicCaller, runtime: Runtime) -> None:
     decision = await runtime.rate_limiter.hit(
         runtime.settings.qualifybase_rate_limit, "qualifybase", str(caller.key.id)
     )
@@ -46,7 +43,8 @@ async def authenticated_qualifybase_key(
             "rate limit exceeded: 120 requests per minute per API key",
             retry_after=max(1, decision.reset_after),
         )
-    return caller
 
 
-QualifyBaseKey = Annotated[AuthenticatedKey, Depends(authenticated_qualifybase_key)]
+QualifyBaseKey = Annotated[
+    ClinicCaller, Depends(authenticated(ApiKeyKind.qualifybase, read_key=_bearer_key_only, then=_rate_limit))
+]

@@ -17,7 +17,7 @@ from clinicore.core.models import (
 )
 from clinicore.core.scheduling.availability import Slot
 from clinicore.core.scheduling.schemas import AppointmentChanges, BookingRequest
-from clinicore.core.tenancy.schemas import AuthenticatedKey
+from clinicore.core.tenancy.schemas import ClinicCaller
 from clinicore.kit.inputs import NOT_GIVEN
 from clinicore.surfaces.qualifybase import wire
 
@@ -81,8 +81,7 @@ def appointment_changes(body: wire.AppointmentUpdate) -> AppointmentChanges:
 # --- core -> wire ---------------------------------------------------------------------------------
 
 
-def me(caller: AuthenticatedKey) -> wire.Me:
-    assert caller.clinic is not None
+def me(caller: ClinicCaller) -> wire.Me:
     return wire.Me(
         clinic=wire.MeClinic(id=caller.clinic.id, name=caller.clinic.name, time_zone=caller.clinic.time_zone),
         api_key=wire.MeApiKey(

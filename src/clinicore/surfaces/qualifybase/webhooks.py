@@ -14,10 +14,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from clinicore.core.events.renderers import json_bytes, register_renderer, register_signer
+from clinicore.core.events.renderers import json_bytes
 from clinicore.core.events.schemas import RenderedWebhook
 from clinicore.core.models import Event, WebhookEndpoint, WebhookFormat
 from clinicore.kit.signing import secret_key
+from clinicore.surfaces.descriptor import WebhookFormatSpec
 from clinicore.surfaces.qualifybase import wire
 from clinicore.surfaces.qualifybase.wire import format_timestamp
 
@@ -99,5 +100,6 @@ def qualifybase_headers(
     }
 
 
-register_renderer(WebhookFormat.qualifybase, render_qualifybase)
-register_signer(WebhookFormat.qualifybase, qualifybase_headers)
+WEBHOOKS = WebhookFormatSpec(
+    format=WebhookFormat.qualifybase, renderer=render_qualifybase, signer=qualifybase_headers
+)

@@ -8,22 +8,17 @@ An ``Authorization: Bearer <api_key>`` header is tolerated, as some client libra
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from clinicore.core.models import ApiKeyKind, Clinic
-from clinicore.core.tenancy import service as tenancy_service
+from clinicore.core.models import ApiKeyKind
+from clinicore.core.tenancy.schemas import ClinicCaller
 from clinicore.kit.errors import Unauthorized
-from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
+from clinicore.runtime import Runtime
+from clinicore.surfaces.auth import authenticated
 
 BODY_STATE = "qualiphy_body"
-
-
-@dataclass(frozen=True, slots=True)
-class QualiphyCaller:
-    clinic: Clinic
 
 
 async def request_fields(request: Request) -> dict[str, Any]:
@@ -61,23 +56,29 @@ def _raw_key(request: Request, fields: dict[str, Any]) -> str | None:
     return None
 
 
-async def authenticated_qualiphy_caller(
-    request: Request, session: SessionDep, runtime: RuntimeDep
-) -> QualiphyCaller:
-    raw = _raw_key(request, await request_fields(request))
-    if raw is None:
-        raise Unauthorized("api_key is required")
-    try:
-        caller = await tenancy_service.authenticate_key(
-            session, kind=ApiKeyKind.qualiphy, raw=raw.lower(), clock=runtime.clock
-        )
-    except Unauthorized:
-        raise Unauthorized("Invalid api_key") from None
-    assert caller.clinic is not None
-    bind_clinic(request, caller.clinic.id)
+async def _key_in_body(request: Request) -> str | None:
+    return _raw_key(request, await request_fields(request))
+
+
+async def _refuse_inactive_clinic(_request: Request, caller: ClinicCaller, _runtime: Runtime) -> None:
     if not caller.clinic.is_active:
         raise Unauthorized("Clinic is inactive")
-    return QualiphyCaller(clinic=caller.clinic)
 
 
-Caller = Annotated[QualiphyCaller, Depends(authenticated_qualiphy_caller)]
+async def _lower_case_key(request: Request) -> str | None:
+    raw = await _key_in_body(request)
+    return raw.lower() if raw is not None else None
+
+
+Caller = Annotated[
+    ClinicCaller,
+    Depends(
+        authenticated(
+            ApiKeyKind.qualiphy,
+            read_key=_lower_case_key,
+            missing="api_key is required",
+            invalid="Invalid api_key",
+            then=_refuse_inactive_clinic,
+        )
+    ),
+]

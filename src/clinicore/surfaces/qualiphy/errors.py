@@ -7,8 +7,6 @@ Qualiphy answers every error as ``{"http_code": <status>, "error_message": "..."
 
 from __future__ import annotations
 
-import re
-
 from clinicore.kit.errors import CoreError
 from clinicore.surfaces.errors import status_for
 
@@ -64,10 +62,7 @@ def wire_status(error: CoreError) -> int:
     return 400 if status in (404, 409) else status
 
 
-def wire_message(error: CoreError) -> str:
+def rule_message(error: CoreError) -> str | None:
     if error.rule in RULE_MESSAGES:
         return RULE_MESSAGES[error.rule][1].format(**error.params)
-    wire_field = WIRE_FIELDS.get(error.field or "")
-    if wire_field is None or error.field is None:
-        return error.message
-    return re.sub(rf"\b{re.escape(error.field)}\b", wire_field, error.message)
+    return None

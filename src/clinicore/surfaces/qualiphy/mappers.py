@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clinicore.core.models import Clinic, Exam, RxType
+from clinicore.core.models import Clinic, Exam, RxType, WebhookFormat
 from clinicore.core.telehealth.invites import status_label
 from clinicore.core.telehealth.routing import (
     DeliveryMethod,
@@ -138,6 +138,7 @@ def invite_request(body: wire.ExamInvite) -> InviteRequest:
         ),
         tele_state=body.tele_state,
         webhook_url=body.webhook_url,
+        webhook_format=WebhookFormat.qualiphy,
         additional_data=body.additional_data,
         redirects=Redirects(
             approve=body.redirect_approve,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from clinicore.core.events.renderers import JSON_CONTENT_TYPE, json_bytes, register_renderer
+from clinicore.core.events.renderers import JSON_CONTENT_TYPE, json_bytes
 from clinicore.core.events.schemas import RenderedWebhook
 from clinicore.core.models import (
     Event,
@@ -31,6 +31,7 @@ from clinicore.core.telehealth.events import (
     PRESCRIPTION_CONFIRMED,
     PRESCRIPTION_SHIPPED,
 )
+from clinicore.surfaces.descriptor import WebhookFormatSpec
 
 EVENT_NUMBERS = {PATIENT_EXAM_COMPLETED: 1, PRESCRIPTION_CONFIRMED: 2, PRESCRIPTION_SHIPPED: 3}
 # rx_status: where the treatment order stands when the event fires.
@@ -157,9 +158,9 @@ def render_qualiphy(event: Event, _endpoint: WebhookEndpoint) -> RenderedWebhook
 
 # Qualiphy has a body for events 1/2/3 only: a clinic's qualiphy endpoint subscribes to those (all three
 # when it names none) and gets no webhook.test (docs/compat/webhooks.md).
-register_renderer(
-    WebhookFormat.qualiphy,
-    render_qualiphy,
+WEBHOOKS = WebhookFormatSpec(
+    format=WebhookFormat.qualiphy,
+    renderer=render_qualiphy,
     event_types=tuple(EVENT_NUMBERS),
     events_label="Qualiphy events 1, 2 and 3",
 )
