@@ -29,6 +29,17 @@ async def get_lead(session: AsyncSession, *, clinic_id: uuid.UUID, lead_id: uuid
     return await session.scalar(select(Lead).where(Lead.id == lead_id, Lead.clinic_id == clinic_id))
 
 
+async def lock_lead(session: AsyncSession, *, clinic_id: uuid.UUID, lead_id: uuid.UUID) -> Lead | None:
+    """The lead, row-locked until the transaction ends (PostgreSQL; SQLite's transaction already holds
+    the write lock) and read afresh, so that two bookings of one lead see each other's client link."""
+    return await session.scalar(
+        select(Lead)
+        .where(Lead.id == lead_id, Lead.clinic_id == clinic_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 async def get_lead_by_external(
     session: AsyncSession, *, clinic_id: uuid.UUID, external_source: str, external_id: str
 ) -> Lead | None:

@@ -219,7 +219,10 @@ async def due_delivery_heads(
             WebhookEndpoint.enabled.is_(True),
             WebhookEndpoint.format.in_(formats),
         )
-        .order_by(WebhookDelivery.next_attempt_at)
+        # Oldest due first; ties (one frozen moment in tests, a burst in production) in event order.
+        .order_by(
+            WebhookDelivery.next_attempt_at, WebhookDelivery.event_sequence, WebhookDelivery.endpoint_id
+        )
         .limit(limit)
     )
     if lock:

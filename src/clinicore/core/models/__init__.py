@@ -1,5 +1,6 @@
 """Every ORM table, imported here so that Alembic and the app see one metadata."""
 
+from clinicore.core.models.accounts import DeskAccountKind, DeskSession
 from clinicore.core.models.audit import AuditEntry
 from clinicore.core.models.base import Base
 from clinicore.core.models.crm import (
@@ -33,6 +34,7 @@ from clinicore.core.models.pharmacy import (
     PartnerPharmacy,
     PartnerPharmacyExam,
     PartnerPharmacyState,
+    PharmacyUser,
     RetailPharmacy,
 )
 from clinicore.core.models.scheduling import (
@@ -42,7 +44,9 @@ from clinicore.core.models.scheduling import (
     BookingSettings,
     BusyBlock,
     DateOverride,
+    Location,
     Practitioner,
+    Service,
     WorkingHoursRule,
 )
 from clinicore.core.models.telehealth import (
@@ -100,6 +104,8 @@ __all__ = [
     "ContactStatus",
     "Counter",
     "DateOverride",
+    "DeskAccountKind",
+    "DeskSession",
     "EmailStatus",
     "Event",
     "EventAggregate",
@@ -111,6 +117,7 @@ __all__ = [
     "ExamQuestionResponse",
     "Lead",
     "LeadSource",
+    "Location",
     "Meeting",
     "OrderSet",
     "OrderSetItem",
@@ -122,6 +129,7 @@ __all__ = [
     "PartnerPharmacyState",
     "PatientExam",
     "PatientExamStatus",
+    "PharmacyUser",
     "Practitioner",
     "Prescription",
     "PrescriptionItem",
@@ -131,6 +139,7 @@ __all__ = [
     "QuestionType",
     "RetailPharmacy",
     "RxType",
+    "Service",
     "Shipment",
     "StoredFile",
     "TestOutcome",

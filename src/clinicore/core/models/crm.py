@@ -43,7 +43,10 @@ class LeadSource(StrEnum):
 
 
 class Lead(UUIDPrimaryKey, Base):
-    """A prospect; with (external_source, external_id) a create is an upsert (unique per clinic)."""
+    """A prospect; with (external_source, external_id) a create is an upsert (unique per clinic).
+
+    ``client_id`` is the client the lead became when it first booked (kept, so that its later bookings
+    name the same client even after its contact details change)."""
 
     __tablename__ = "leads"
     __table_args__ = (
@@ -63,6 +66,9 @@ class Lead(UUIDPrimaryKey, Base):
     source: Mapped[str | None] = mapped_column(String(32))
     agent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    client_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="SET NULL"), index=True
     )
     external_source: Mapped[str | None] = mapped_column(String(100))
     external_id: Mapped[str | None] = mapped_column(String(200))

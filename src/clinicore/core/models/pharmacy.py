@@ -48,6 +48,21 @@ class PartnerPharmacy(Base):
     created_at: Mapped[datetime]
 
 
+class PharmacyUser(UUIDPrimaryKey, Base):
+    """A person of one partner pharmacy who signs in to the pharmacy desk (argon2id password)."""
+
+    __tablename__ = "pharmacy_users"
+
+    pharmacy_id: Mapped[int] = mapped_column(
+        ForeignKey("partner_pharmacies.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # lower-case
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
 class PartnerPharmacyState(Base):
     """A state a partner pharmacy ships to."""
 

@@ -1,4 +1,5 @@
-"""Practitioners, their hours and overrides, booking settings, busy blocks and appointments.
+"""Practitioners, their hours and overrides, booking settings, busy blocks, the service catalog,
+locations and appointments.
 
 One appointment model serves every surface (QualifyBase, IntakeQ, console, booking widget).
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -16,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     Time,
@@ -113,6 +116,53 @@ class BusyBlock(UUIDPrimaryKey, Base):
     updated_at: Mapped[datetime]
 
 
+class Service(UUIDPrimaryKey, Base):
+    """A bookable service of the clinic's catalog: its name, length and price.
+
+    IntakeQ's ``ServiceId`` is ``str(id)``: IntakeQ's own service ids are GUIDs. Every practitioner offers
+    every service (IntakeQ can limit a practitioner to some services; we do not, yet). A service is never
+    deleted, only deactivated: its appointments keep naming it.
+    """
+
+    __tablename__ = "services"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "name"),
+        CheckConstraint("duration_minutes BETWEEN 5 AND 1440", name="duration_range"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+    )
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))  # None: no price shown
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Location(UUIDPrimaryKey, Base):
+    """Where the clinic sees clients. ``number`` is the clinic's numeric location id (IntakeQ's
+    ``LocationId``, a small integer per practice), handed out like client numbers; IntakeQ's one-line
+    ``Address`` is the address fields joined. Never deleted, only deactivated."""
+
+    __tablename__ = "locations"
+    __table_args__ = (UniqueConstraint("clinic_id", "number"), UniqueConstraint("clinic_id", "name"))
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    address_line_1: Mapped[str | None] = mapped_column(String(200))
+    address_line_2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(100))  # a state, province or region as written
+    zip_code: Mapped[str | None] = mapped_column(String(20))
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the clinic's
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class AppointmentStatus(StrEnum):
     waiting_confirmation = "waiting_confirmation"
     confirmed = "confirmed"
@@ -131,6 +181,9 @@ class Appointment(UUIDPrimaryKey, Base):
 
     PostgreSQL adds an exclusion constraint (migration 0003): no two active appointments of one
     practitioner overlap, whatever process inserts them.
+
+    ``client_id`` is the client the appointment is for (a lead that books becomes or links to one);
+    ``price`` is the service's price when it was booked, so that a later price change leaves it as sold.
     """
 
     __tablename__ = "appointments"
@@ -139,11 +192,16 @@ class Appointment(UUIDPrimaryKey, Base):
         Index("ix_appointments_practitioner_id_starts_at", "practitioner_id", "starts_at"),
         Index("ix_appointments_clinic_id_starts_at", "clinic_id", "starts_at"),
         Index("ix_appointments_clinic_id_updated_at", "clinic_id", "updated_at"),
+        Index("ix_appointments_clinic_id_client_id", "clinic_id", "client_id"),
     )
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practitioners.id", ondelete="RESTRICT"))
     lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+    service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("services.id", ondelete="SET NULL"))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     title: Mapped[str] = mapped_column(String(300))
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(32), default=AppointmentStatus.confirmed)

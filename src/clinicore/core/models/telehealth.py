@@ -101,11 +101,15 @@ class Provider(UUIDPrimaryKey, Base):
     npi: Mapped[str | None] = mapped_column(String(10))
     password_hash: Mapped[str | None] = mapped_column(String(200))  # provider desk sign-in
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A medical director decides the exams other providers defer to them, from their own queue.
+    is_medical_director: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 
 
 class ProviderLicense(Base):
+    """A state a provider may practise in; an expired licence counts as none."""
+
     __tablename__ = "provider_licenses"
     __table_args__ = (Index("ix_provider_licenses_state", "state"),)
 
@@ -113,6 +117,8 @@ class ProviderLicense(Base):
         ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True
     )
     state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    license_number: Mapped[str | None] = mapped_column(String(50))
+    expires_on: Mapped[date | None] = mapped_column(Date)
 
 
 class TestOutcome(StrEnum):
@@ -184,6 +190,7 @@ class Meeting(UUIDPrimaryKey, Base):
     # Undocumented by the vendors: integrators send a number or the clinic's name, kept as text.
     clinic_billing_reference: Mapped[str | None] = mapped_column(String(200))
     delivery_method: Mapped[str | None] = mapped_column(String(16))  # DeliveryMethod: pickup | ship
+    consented_at: Mapped[datetime | None]  # the patient accepted the telehealth consent on the meeting page
     invites_sent: Mapped[int] = mapped_column(Integer, default=0)
     last_invited_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -26,16 +26,73 @@ async def get_client(session: AsyncSession, *, clinic_id: uuid.UUID, client_id: 
 
 
 async def match_client(
-    session: AsyncSession, *, clinic_id: uuid.UUID, email: str, phone: str
+    session: AsyncSession, *, clinic_id: uuid.UUID, email: str | None, phone: str | None
 ) -> Client | None:
-    """The person these details name, if the clinic knows them.
+    """The person these (normalised) details name, if the clinic knows them.
 
     A patient is matched by email (normalised, compared without case). A phone alone is no identity:
     families share phones and integrations send one sample number for every patient, so a phone
     matches only a client who has no email on record (the invite then gives them one)."""
-    client = await repository.client_by_email(session, clinic_id=clinic_id, email=email)
-    if client is None:
+    client = None
+    if email:
+        client = await repository.client_by_email(session, clinic_id=clinic_id, email=email)
+    if client is None and phone:
         client = await repository.client_by_phone_without_email(session, clinic_id=clinic_id, phone=phone)
+    return client
+
+
+async def _new_client(session: AsyncSession, *, clinic_id: uuid.UUID, clock: Clock) -> Client:
+    """A client with the clinic's next number, added to the session (the caller fills it in)."""
+    number = await repository.next_counter_value(session, client_counter_name(clinic_id))
+    now = clock.now()
+    client = Client(clinic_id=clinic_id, number=number, created_at=now, updated_at=now)
+    session.add(client)
+    return client
+
+
+def split_full_name(full_name: str | None) -> tuple[str, str]:
+    """(first name, last name) of a name written in one field: the first word, then the rest.
+    ``"Ana María de la Cruz"`` reads as ``("Ana", "María de la Cruz")``; a single word is a first name."""
+    words = (full_name or "").split()
+    if not words:
+        return "", ""
+    return words[0][:100], " ".join(words[1:])[:100]
+
+
+async def client_for_contact(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    full_name: str | None,
+    email: str | None,
+    phone: str | None,
+    clock: Clock = system_clock,
+) -> Client:
+    """The clinic's client a prospect's contact details name (``match_client``), or a new client with the
+    clinic's next number. At least one of ``email`` and ``phone`` is needed.
+
+    A prospect's details (a lead's, typed by the prospect or an agent) only fill a known client's blanks:
+    they never rewrite a client's name, email or phone."""
+    email = normalise_email(email) if email else None
+    phone = normalise_phone(phone) if phone else None
+    if email is None and phone is None:
+        raise InvalidInput("email: an email or a phone is needed to find the client", field="email")
+    client = await match_client(session, clinic_id=clinic_id, email=email, phone=phone)
+    if client is None:
+        client = await _new_client(session, clinic_id=clinic_id, clock=clock)
+    first_name, last_name = split_full_name(full_name)
+    given = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone}
+    changed = False
+    for name, value in given.items():
+        if value and getattr(client, name) in (None, ""):
+            setattr(client, name, value)
+            changed = True
+    for name in ("first_name", "last_name"):  # a new client named by nobody has blank names, not none
+        if getattr(client, name) is None:
+            setattr(client, name, "")
+    if changed:
+        client.updated_at = clock.now()
+    await session.flush()
     return client
 
 
@@ -71,9 +128,7 @@ async def find_or_create_client(
     now = clock.now()
     keep_identity = False
     if client is None:
-        number = await repository.next_counter_value(session, client_counter_name(clinic_id))
-        client = Client(clinic_id=clinic_id, number=number, created_at=now)
-        session.add(client)
+        client = await _new_client(session, clinic_id=clinic_id, clock=clock)
     else:
         keep_identity = await repository.client_has_exams(session, client_id=client.id)
     identity = {

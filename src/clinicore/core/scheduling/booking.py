@@ -6,6 +6,12 @@ transaction holds the write lock from its first statement, ``BEGIN IMMEDIATE``).
 
 Every status write goes through the status table (``transitions``); every time written goes through the
 length and time-zone rules (``rules``) and the availability engine's ``booking_violation``.
+
+An appointment is for a client: the one the booking names (``client_id``, the IntakeQ case), else the one
+its lead becomes or links to. A lead keeps that client (``leads.client_id``), so its later bookings name
+the same one; the first time, the client is matched by the lead's normalised email, else by its phone
+for a client without email only (``people.service.match_client``), else created with the clinic's next
+number. The lead's row is locked while it is linked, so two bookings of one lead make one client.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.crm import repository as crm_repository
 from clinicore.core.events import service as event_service
-from clinicore.core.models import Appointment, AppointmentStatus, Practitioner
-from clinicore.core.scheduling import hours, repository, transitions
+from clinicore.core.models import Appointment, AppointmentStatus, Client, Practitioner, Service
+from clinicore.core.people import service as people_service
+from clinicore.core.scheduling import catalog, hours, repository, transitions
 from clinicore.core.scheduling.availability import Violation, booking_violation
 from clinicore.core.scheduling.rules import VIOLATION_MESSAGES, require_appointment_times, violation_error
 from clinicore.core.scheduling.schemas import AppointmentChanges, BookingRequest
@@ -39,6 +46,10 @@ def appointment_snapshot(appointment: Appointment) -> dict[str, Any]:
         "clinic_id": str(appointment.clinic_id),
         "practitioner_id": str(appointment.practitioner_id),
         "lead_id": str(appointment.lead_id) if appointment.lead_id else None,
+        "client_id": str(appointment.client_id) if appointment.client_id else None,
+        "service_id": str(appointment.service_id) if appointment.service_id else None,
+        "location_id": str(appointment.location_id) if appointment.location_id else None,
+        "price": str(appointment.price) if appointment.price is not None else None,
         "title": appointment.title,
         "notes": appointment.notes,
         "status": appointment.status,
@@ -143,6 +154,63 @@ async def _flush_guarding_overlap(session: AsyncSession) -> None:
         raise
 
 
+async def _service_given(session: AsyncSession, *, clinic_id: uuid.UUID, service_id: uuid.UUID) -> Service:
+    service = await catalog.service_given(session, clinic_id=clinic_id, service_id=service_id)
+    if not service.is_active:
+        raise InvalidInput("service_id: the service is not offered any more", field="service_id")
+    return service
+
+
+async def _length(
+    session: AsyncSession, *, clinic_id: uuid.UUID, service: Service | None, clock: Clock
+) -> timedelta:
+    """An appointment's length when its end is not given: its service's, else the clinic's default."""
+    if service is not None:
+        return timedelta(minutes=service.duration_minutes)
+    settings = await get_booking_settings(session, clinic_id=clinic_id, clock=clock)
+    return timedelta(minutes=settings.default_length_minutes)
+
+
+async def _client_given(session: AsyncSession, *, clinic_id: uuid.UUID, client_id: uuid.UUID) -> Client:
+    client = await people_service.get_client(session, clinic_id=clinic_id, client_id=client_id)
+    if client is None:
+        raise NotFound("client_id: no such client in this clinic", field="client_id")
+    return client
+
+
+async def _appointment_client(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    lead_id: uuid.UUID | None,
+    client: Client | None,
+    clock: Clock,
+) -> uuid.UUID | None:
+    """The appointment's client: the one named, else the one the lead becomes or links to (see the module
+    docstring). Linking a lead is bookkeeping: the lead's version and ``updated_at`` stay as they are."""
+    if lead_id is None:
+        return client.id if client is not None else None
+    lead = await crm_repository.lock_lead(session, clinic_id=clinic_id, lead_id=lead_id)
+    if lead is None:
+        raise NotFound("lead_id: no such lead in this clinic", field="lead_id")
+    if client is not None:
+        if lead.client_id is not None and lead.client_id != client.id:
+            raise InvalidInput("client_id: the lead is linked to another client", field="client_id")
+        lead.client_id = client.id
+        return client.id
+    if lead.client_id is None:
+        linked = await people_service.client_for_contact(
+            session,
+            clinic_id=clinic_id,
+            full_name=lead.full_name,
+            email=lead.email,
+            phone=lead.phone,
+            clock=clock,
+        )
+        lead.client_id = linked.id
+    return lead.client_id
+
+
 async def book_appointment(
     session: AsyncSession,
     *,
@@ -158,15 +226,38 @@ async def book_appointment(
         if request.practitioner_id is not None
         else None
     )
+    service = (
+        await _service_given(session, clinic_id=clinic_id, service_id=request.service_id)
+        if request.service_id is not None
+        else None
+    )
     transitions.require_initial(request.status)
-    require_appointment_times(request.starts_at, request.ends_at)
-    if not request.title.strip():
+    ends_at = request.ends_at
+    if ends_at is None:
+        ends_at = request.starts_at + await _length(
+            session, clinic_id=clinic_id, service=service, clock=clock
+        )
+    require_appointment_times(request.starts_at, ends_at)
+    title = request.title.strip() or (service.name if service is not None else "")
+    if not title:
         raise InvalidInput("title: must not be empty", field="title", subject="appointment")
     if (
         request.lead_id is not None
         and await crm_repository.get_lead(session, clinic_id=clinic_id, lead_id=request.lead_id) is None
     ):
         raise NotFound("lead_id: no such lead in this clinic", field="lead_id")
+    client = (
+        await _client_given(session, clinic_id=clinic_id, client_id=request.client_id)
+        if request.client_id is not None
+        else None
+    )
+    location = (
+        await catalog.location_given(session, clinic_id=clinic_id, location_id=request.location_id)
+        if request.location_id is not None
+        else None
+    )
+    if location is not None and not location.is_active:
+        raise InvalidInput("location_id: the location is closed", field="location_id")
     if chosen is not None:
         if not chosen.is_active:
             raise InvalidInput("practitioner_id: the practitioner is not active", field="practitioner_id")
@@ -182,20 +273,27 @@ async def book_appointment(
         clinic_id=clinic_id,
         candidates=candidates,
         starts_at=request.starts_at,
-        ends_at=request.ends_at,
+        ends_at=ends_at,
         excluding_appointment=None,
         clock=clock,
+    )
+    client_id = await _appointment_client(
+        session, clinic_id=clinic_id, lead_id=request.lead_id, client=client, clock=clock
     )
     now = clock.now()
     appointment = Appointment(
         clinic_id=clinic_id,
         practitioner_id=practitioner.id,
         lead_id=request.lead_id,
-        title=request.title.strip(),
+        client_id=client_id,
+        service_id=service.id if service is not None else None,
+        location_id=location.id if location is not None else None,
+        price=service.price if service is not None else None,
+        title=title,
         notes=request.notes,
         status=request.status,
         starts_at=request.starts_at.astimezone(UTC),
-        ends_at=request.ends_at.astimezone(UTC),
+        ends_at=ends_at.astimezone(UTC),
         source=source,
         version=1,
         created_at=now,
@@ -227,6 +325,7 @@ async def list_appointments(
     starts_before: datetime | None = None,
     practitioner_id: uuid.UUID | None = None,
     lead_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Sequence[Appointment]:
@@ -239,6 +338,7 @@ async def list_appointments(
         starts_before=starts_before,
         practitioner_id=practitioner_id,
         lead_id=lead_id,
+        client_id=client_id,
         limit=limit,
         offset=offset,
     )

@@ -15,7 +15,9 @@ from clinicore.core.models import (
     BookingSettings,
     BusyBlock,
     DateOverride,
+    Location,
     Practitioner,
+    Service,
     WorkingHoursRule,
 )
 
@@ -201,6 +203,7 @@ async def list_appointments(
     starts_before: datetime | None = None,
     practitioner_id: uuid.UUID | None = None,
     lead_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
     limit: int,
     offset: int,
 ) -> Sequence[Appointment]:
@@ -215,6 +218,8 @@ async def list_appointments(
         query = query.where(Appointment.practitioner_id == practitioner_id)
     if lead_id is not None:
         query = query.where(Appointment.lead_id == lead_id)
+    if client_id is not None:
+        query = query.where(Appointment.client_id == client_id)
     query = query.order_by(Appointment.starts_at, Appointment.id).limit(limit).offset(offset)
     return (await session.scalars(query)).all()
 
@@ -238,3 +243,64 @@ async def appointments_overlapping(
     if practitioner_id is not None:
         query = query.where(Appointment.practitioner_id == practitioner_id)
     return (await session.scalars(query.order_by(Appointment.starts_at))).all()
+
+
+# --- the service catalog and locations ------------------------------------------------------------
+
+
+async def get_service(
+    session: AsyncSession, *, clinic_id: uuid.UUID, service_id: uuid.UUID
+) -> Service | None:
+    return await session.scalar(
+        select(Service).where(Service.id == service_id, Service.clinic_id == clinic_id)
+    )
+
+
+async def service_named(session: AsyncSession, *, clinic_id: uuid.UUID, name: str) -> Service | None:
+    """The clinic's service with this name, compared without case."""
+    return await session.scalar(
+        select(Service)
+        .where(Service.clinic_id == clinic_id, func.lower(Service.name) == name.lower())
+        .limit(1)
+    )
+
+
+async def list_services(
+    session: AsyncSession, *, clinic_id: uuid.UUID, include_inactive: bool
+) -> Sequence[Service]:
+    query = select(Service).where(Service.clinic_id == clinic_id)
+    if not include_inactive:
+        query = query.where(Service.is_active.is_(True))
+    return (await session.scalars(query.order_by(Service.name, Service.id))).all()
+
+
+async def get_location(
+    session: AsyncSession, *, clinic_id: uuid.UUID, location_id: uuid.UUID
+) -> Location | None:
+    return await session.scalar(
+        select(Location).where(Location.id == location_id, Location.clinic_id == clinic_id)
+    )
+
+
+async def location_by_number(session: AsyncSession, *, clinic_id: uuid.UUID, number: int) -> Location | None:
+    return await session.scalar(
+        select(Location).where(Location.clinic_id == clinic_id, Location.number == number)
+    )
+
+
+async def location_named(session: AsyncSession, *, clinic_id: uuid.UUID, name: str) -> Location | None:
+    """The clinic's location with this name, compared without case."""
+    return await session.scalar(
+        select(Location)
+        .where(Location.clinic_id == clinic_id, func.lower(Location.name) == name.lower())
+        .limit(1)
+    )
+
+
+async def list_locations(
+    session: AsyncSession, *, clinic_id: uuid.UUID, include_inactive: bool
+) -> Sequence[Location]:
+    query = select(Location).where(Location.clinic_id == clinic_id)
+    if not include_inactive:
+        query = query.where(Location.is_active.is_(True))
+    return (await session.scalars(query.order_by(Location.number))).all()
