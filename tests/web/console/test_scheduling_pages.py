@@ -24,6 +24,7 @@ from clinicore.runtime import Runtime
 from tests.factories import ClinicFixture, create_clinic, create_practitioner, set_booking_rules
 from tests.support import remember_secret
 from tests.web.console.pages import csrf_token, page_csrf, sign_in
+from tests.web.console.statements import reading, statements_run
 from tests.web.frozen_console import FrozenApp, frozen_app
 
 # The frozen clock says Monday 2031-03-03, 08:00 in New York (UTC-5 until 9 March).
@@ -648,3 +649,36 @@ def feed_link(page: httpx.Response, testid: str) -> str:
     )
     assert match, f"no {testid} on the page"
     return remember_secret(match.group(1))
+
+
+class TestAvailabilityQueries:
+    async def test_the_page_runs_the_same_queries_for_six_practitioners_as_for_one(
+        self, frozen: FrozenApp
+    ) -> None:
+        arranged = await signed_in_clinic(frozen)
+        first = await create_practitioner(frozen.runtime, arranged.clinic, name="Dr. Adams")
+        await close_a_day(frozen, arranged.clinic, first)
+        assert (await frozen.client.get("/console/availability")).status_code == 200  # settings exist now
+        with statements_run(frozen.runtime.engine) as for_one:
+            assert (await frozen.client.get("/console/availability")).status_code == 200
+
+        for name in ("Dr. Baker", "Dr. Chen", "Dr. Diaz", "Dr. Evans"):
+            await close_a_day(
+                frozen, arranged.clinic, await create_practitioner(frozen.runtime, arranged.clinic, name=name)
+            )
+        await create_practitioner(frozen.runtime, arranged.clinic, name="Dr. Fox", weekly={})
+        with statements_run(frozen.runtime.engine) as for_six:
+            page = await frozen.client.get("/console/availability")
+
+        assert page.status_code == 200
+        assert page.text.count("Mon 09:00-17:00") == 5 and "no hours yet" in page.text
+        assert len(for_six) == len(for_one)
+        assert len(reading("working_hours", for_six)) == 1
+        assert len(reading("practitioners", for_six)) == 1
+
+
+async def close_a_day(frozen: FrozenApp, clinic: Clinic, practitioner: Practitioner) -> None:
+    async with frozen.runtime.sessions() as session, session.begin():
+        await hours_service.set_date_override(
+            session, clinic_id=clinic.id, practitioner_id=practitioner.id, day=TUESDAY, ranges=[]
+        )

@@ -9,6 +9,9 @@ from clinicore.kit.errors import InvalidInput
 from clinicore.kit.local_time import local_date, local_to_utc, start_of_local_day
 
 DATE_AND_TIME = "%a %d %b %Y, %H:%M"
+# Dates a page reads: wide enough for any booking, far enough from year 1 and 9999 that the arithmetic
+# around them (a week, a time zone, an appointment's length) stays inside what Python can represent.
+YEARS_READ = range(1900, 3000)
 
 
 class ClinicTime:
@@ -40,15 +43,13 @@ class ClinicTime:
         """The value of a ``datetime-local`` input."""
         return self.local(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
+    def wall_to_utc(self, wall: datetime) -> datetime:
+        """A naive clinic-local wall time (as ``parse_local_datetime`` reads it) as UTC."""
+        return self.to_utc(wall.date(), wall.time())
+
     def parse_datetime(self, raw: str, *, field: str) -> datetime:
         """A ``datetime-local`` value (``2031-03-03T10:00``) read as clinic-local wall time."""
-        try:
-            wall = datetime.fromisoformat(raw.strip())
-        except ValueError:
-            raise InvalidInput(f"{field}: enter a date and time", field=field) from None
-        if wall.tzinfo is not None:
-            raise InvalidInput(f"{field}: enter a local date and time, without a time zone", field=field)
-        return self.to_utc(wall.date(), wall.time())
+        return self.wall_to_utc(parse_local_datetime(raw, field=field))
 
 
 def monday_of(day: date) -> date:
@@ -57,9 +58,19 @@ def monday_of(day: date) -> date:
 
 def parse_date(raw: str, *, field: str) -> date:
     try:
-        return date.fromisoformat(raw.strip())
+        day = date.fromisoformat(raw.strip())
     except ValueError:
         raise InvalidInput(f"{field}: enter a date as YYYY-MM-DD", field=field) from None
+    return _within_years_read(day, field=field)
+
+
+def _within_years_read(day: date, *, field: str) -> date:
+    if day.year not in YEARS_READ:
+        raise InvalidInput(
+            f"{field}: enter a date between the years {YEARS_READ.start} and {YEARS_READ.stop - 1}",
+            field=field,
+        )
+    return day
 
 
 def parse_time(raw: str, *, field: str) -> time:
@@ -72,8 +83,13 @@ def parse_time(raw: str, *, field: str) -> time:
     return parsed
 
 
-def parse_whole_number(raw: str, *, field: str) -> int:
+def parse_local_datetime(raw: str, *, field: str) -> datetime:
+    """A ``datetime-local`` value (``2031-03-03T10:00``): a naive wall time, in no zone yet."""
     try:
-        return int(raw.strip())
+        wall = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise InvalidInput(f"{field}: enter a whole number", field=field) from None
+        raise InvalidInput(f"{field}: enter a date and time", field=field) from None
+    if wall.tzinfo is not None:
+        raise InvalidInput(f"{field}: enter a local date and time, without a time zone", field=field)
+    _within_years_read(wall.date(), field=field)
+    return wall

@@ -7,17 +7,17 @@ Staff record call attempts here; a dialer records them through the native API. B
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.crm import service as crm_service
 from clinicore.core.models import (
     AgentDirection,
     AttemptOutcome,
+    CampaignContact,
     CampaignStatus,
     ContactStatus,
     Lead,
@@ -27,15 +27,25 @@ from clinicore.core.scheduling import booking as booking_service
 from clinicore.core.scheduling import hours as hours_service
 from clinicore.core.scheduling import settings as settings_service
 from clinicore.core.tenancy.schemas import SignedInUser
-from clinicore.kit.errors import Conflict, InvalidInput, NotFound
+from clinicore.kit.errors import InvalidInput, NotFound
 from clinicore.kit.paging import Page, one_page
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
-from clinicore.web.console.clinic_time import ClinicTime, parse_date, parse_whole_number
-from clinicore.web.console.errors import error_status
-from clinicore.web.console.routes import FormField, render
-from clinicore.web.console.scheduling import booking_request_from_form, parse_id
-from clinicore.web.console.session import CurrentUser, check_csrf
+from clinicore.web.console.clinic_time import ClinicTime, parse_date
+from clinicore.web.console.form_models import (
+    AgentForm,
+    AgentUpdateForm,
+    AttemptForm,
+    BookingForm,
+    CampaignForm,
+    CampaignStatusForm,
+    ContactForm,
+    parse_id,
+)
+from clinicore.web.console.forms import Refusal, refusal_context, submit_form
+from clinicore.web.console.routes import render
+from clinicore.web.console.scheduling import booking_request_from_form
+from clinicore.web.console.session import CurrentUser
 
 router = APIRouter(include_in_schema=False)
 
@@ -122,9 +132,7 @@ async def _lead_page(
     runtime: Runtime,
     lead_id: uuid.UUID,
     *,
-    error: str | None = None,
-    form: Mapping[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     clinic_id = user.clinic.id
     lead = await crm_service.get_lead(session, clinic_id=clinic_id, lead_id=lead_id)
@@ -141,7 +149,7 @@ async def _lead_page(
     return render(
         request,
         "lead.html",
-        status_code=status_code,
+        **refusal_context(refusal),
         user=user,
         nav="leads",
         local=ClinicTime(user.clinic.time_zone),
@@ -151,8 +159,6 @@ async def _lead_page(
         practitioner_names={p.id: p.name for p in practitioners},
         bookable=[p for p in practitioners if p.is_active],
         default_length=settings.default_length_minutes,
-        error=error,
-        form=form or {},
     )
 
 
@@ -165,55 +171,23 @@ async def lead_page(
 
 @router.post("/console/leads/{lead_id}/appointments")
 async def book_for_lead(
-    request: Request,
-    lead_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    practitioner_id: FormField = "",
-    day: FormField = "",
-    start: FormField = "",
-    length: FormField = "",
-    title: FormField = "",
-    notes: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, lead_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    lead = await crm_service.get_lead(session, clinic_id=user.clinic.id, lead_id=lead_id)
-    try:
-        booking = booking_request_from_form(
-            ClinicTime(user.clinic.time_zone),
-            practitioner_id=practitioner_id,
-            day=day,
-            start=start,
-            length_minutes=length,
-            title=title,
-            notes=notes,
-            lead_id=lead.id,
-        )
+    async def act(form: BookingForm) -> str:
+        booking = booking_request_from_form(ClinicTime(user.clinic.time_zone), form, lead_id=lead_id)
         await booking_service.book_appointment(
             session, clinic_id=user.clinic.id, request=booking, source="console", clock=runtime.clock
         )
-    except (InvalidInput, Conflict) as exc:
-        submitted = {
-            "practitioner_id": practitioner_id,
-            "day": day,
-            "start": start,
-            "length": length,
-            "title": title,
-            "notes": notes,
-        }
-        return await _lead_page(
-            request,
-            user,
-            session,
-            runtime,
-            lead_id,
-            error=exc.message,
-            form=submitted,
-            status_code=error_status(exc),
-        )
-    return RedirectResponse(f"/console/leads/{lead_id}#appointments", status_code=303)
+        return f"/console/leads/{lead_id}#appointments"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=BookingForm,
+        act=act,
+        refused=lambda refusal: _lead_page(request, user, session, runtime, lead_id, refusal=refusal),
+    )
 
 
 # --- agents ---------------------------------------------------------------------------------------
@@ -224,27 +198,17 @@ async def _agents_page(
     user: SignedInUser,
     session: AsyncSession,
     *,
-    error: str | None = None,
-    form: Mapping[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     return render(
         request,
         "agents.html",
-        status_code=status_code,
+        **refusal_context(refusal),
         user=user,
         nav="agents",
         agents=await crm_service.list_agents(session, clinic_id=user.clinic.id),
         directions=list(AgentDirection),
-        error=error,
-        form=form or {},
     )
-
-
-def agent_direction(raw: str) -> AgentDirection:
-    if raw not in AgentDirection.__members__:
-        raise InvalidInput("direction: inbound or outbound", field="direction")
-    return AgentDirection(raw)
 
 
 @router.get("/console/agents")
@@ -254,60 +218,59 @@ async def agents_page(request: Request, user: CurrentUser, session: SessionDep) 
 
 @router.post("/console/agents")
 async def create_agent(
-    request: Request,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    name: FormField = "",
-    direction: FormField = "",
-    phone_number: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    try:
+    async def act(form: AgentForm) -> str:
         await crm_service.create_agent(
             session,
             clinic_id=user.clinic.id,
-            name=name,
-            direction=agent_direction(direction),
-            phone_number=phone_number.strip() or None,
+            name=form.name,
+            direction=form.direction,
+            phone_number=form.phone_number,
             clock=runtime.clock,
         )
-    except InvalidInput as exc:
-        submitted = {"name": name, "direction": direction, "phone_number": phone_number}
-        return await _agents_page(request, user, session, error=exc.message, form=submitted, status_code=400)
-    return RedirectResponse("/console/agents", status_code=303)
+        return "/console/agents"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=AgentForm,
+        act=act,
+        refused=lambda refusal: _agents_page(request, user, session, refusal=refusal),
+    )
 
 
 @router.post("/console/agents/{agent_id}")
 async def update_agent(
-    request: Request,
-    agent_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    name: FormField = "",
-    direction: FormField = "",
-    phone_number: FormField = "",
-    active: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, agent_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    await crm_service.get_agent(session, clinic_id=user.clinic.id, agent_id=agent_id)  # 404 before a 400
-    try:
+    async def act(form: AgentUpdateForm) -> str:
         await crm_service.update_agent(
             session,
             clinic_id=user.clinic.id,
             agent_id=agent_id,
-            name=name,
-            direction=agent_direction(direction),
-            phone_number=phone_number.strip() or None,
-            is_active=bool(active),
+            name=form.name,
+            direction=form.direction,
+            phone_number=form.phone_number,
+            is_active=form.active,
             clock=runtime.clock,
         )
-    except InvalidInput as exc:
-        return await _agents_page(request, user, session, error=exc.message, status_code=400)
-    return RedirectResponse("/console/agents", status_code=303)
+        return "/console/agents"
+
+    async def refused(refusal: Refusal) -> Response:
+        # Another clinic's agent is a 404, even when the form does not read.
+        await crm_service.get_agent(session, clinic_id=user.clinic.id, agent_id=agent_id)
+        return await _agents_page(request, user, session, refusal=refusal)
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=AgentUpdateForm,
+        act=act,
+        refused=refused,
+    )
 
 
 # --- campaigns ------------------------------------------------------------------------------------
@@ -318,15 +281,13 @@ async def _campaigns_page(
     user: SignedInUser,
     session: AsyncSession,
     *,
-    error: str | None = None,
-    form: Mapping[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     agents = await crm_service.list_agents(session, clinic_id=user.clinic.id)
     return render(
         request,
         "campaigns.html",
-        status_code=status_code,
+        **refusal_context(refusal),
         user=user,
         nav="campaigns",
         local=ClinicTime(user.clinic.time_zone),
@@ -334,15 +295,7 @@ async def _campaigns_page(
         agents={agent.id: agent for agent in agents},
         outbound_agents=[a for a in agents if a.direction == AgentDirection.outbound and a.is_active],
         statuses=list(CampaignStatus),
-        error=error,
-        form=form or {},
     )
-
-
-def campaign_status(raw: str) -> CampaignStatus:
-    if raw not in CampaignStatus.__members__:
-        raise InvalidInput("status: choose one of the listed statuses", field="status")
-    return CampaignStatus(raw)
 
 
 @router.get("/console/campaigns")
@@ -352,41 +305,29 @@ async def campaigns_page(request: Request, user: CurrentUser, session: SessionDe
 
 @router.post("/console/campaigns")
 async def create_campaign(
-    request: Request,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    name: FormField = "",
-    agent_id: FormField = "",
-    target_country: FormField = "",
-    max_attempts: FormField = "3",
-    status: FormField = "active",
-    csrf_token: FormField = "",
+    request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    try:
+    async def act(form: CampaignForm) -> str:
         campaign = await crm_service.create_campaign(
             session,
             clinic_id=user.clinic.id,
-            name=name,
-            agent_id=parse_id(agent_id, field="agent") if agent_id else None,
-            target_country=target_country.strip() or None,
-            max_attempts=parse_whole_number(max_attempts, field="max_attempts"),
-            status=campaign_status(status),
+            name=form.name,
+            agent_id=form.agent_id,
+            target_country=form.target_country,
+            max_attempts=form.max_attempts,
+            status=form.status,
             clock=runtime.clock,
         )
-    except InvalidInput as exc:
-        submitted = {
-            "name": name,
-            "agent_id": agent_id,
-            "target_country": target_country,
-            "max_attempts": max_attempts,
-            "status": status,
-        }
-        return await _campaigns_page(
-            request, user, session, error=exc.message, form=submitted, status_code=400
-        )
-    return RedirectResponse(f"/console/campaigns/{campaign.id}", status_code=303)
+        return f"/console/campaigns/{campaign.id}"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=CampaignForm,
+        act=act,
+        refused=lambda refusal: _campaigns_page(request, user, session, refusal=refusal),
+    )
 
 
 async def _campaign_page(
@@ -397,9 +338,7 @@ async def _campaign_page(
     *,
     contact_status: str = "",
     page: int = 1,
-    error: str | None = None,
-    form: Mapping[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     clinic_id = user.clinic.id
     campaign = await crm_service.get_campaign(session, clinic_id=clinic_id, campaign_id=campaign_id)
@@ -424,7 +363,7 @@ async def _campaign_page(
     return render(
         request,
         "campaign.html",
-        status_code=status_code,
+        **refusal_context(refusal),
         user=user,
         nav="campaigns",
         local=ClinicTime(user.clinic.time_zone),
@@ -436,8 +375,6 @@ async def _campaign_page(
         statuses=list(CampaignStatus),
         previous_url=f"?{urlencode(filters | {'page': page - 1})}" if page > 1 else None,
         next_url=f"?{urlencode(filters | {'page': page + 1})}" if contacts.has_more else None,
-        error=error,
-        form=form or {},
     )
 
 
@@ -457,82 +394,67 @@ async def campaign_page(
 
 @router.post("/console/campaigns/{campaign_id}/status")
 async def set_campaign_status(
-    request: Request,
-    campaign_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    status: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, campaign_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    try:
+    async def act(form: CampaignStatusForm) -> str:
         await crm_service.set_campaign_status(
             session,
             clinic_id=user.clinic.id,
             campaign_id=campaign_id,
-            status=campaign_status(status),
+            status=form.status,
             clock=runtime.clock,
         )
-    except InvalidInput as exc:
-        return await _campaign_page(request, user, session, campaign_id, error=exc.message, status_code=400)
-    return RedirectResponse(f"/console/campaigns/{campaign_id}", status_code=303)
+        return f"/console/campaigns/{campaign_id}"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=CampaignStatusForm,
+        act=act,
+        refused=lambda refusal: _campaign_page(request, user, session, campaign_id, refusal=refusal),
+    )
 
 
 @router.post("/console/campaigns/{campaign_id}/contacts")
 async def add_contact(
-    request: Request,
-    campaign_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    name: FormField = "",
-    phone: FormField = "",
-    interest: FormField = "",
-    city: FormField = "",
-    country: FormField = "",
-    email: FormField = "",
-    language: FormField = "",
-    notes: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, campaign_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    try:
+    async def act(form: ContactForm) -> str:
         contact = await crm_service.add_contact(
             session,
             clinic_id=user.clinic.id,
             campaign_id=campaign_id,
-            name=name,
-            phone=phone,
-            interest=interest,
-            city=city,
-            country=country.strip() or None,
-            email=email.strip() or None,
-            language=language.strip() or None,
-            notes=notes.strip() or None,
+            name=form.name,
+            phone=form.phone,
+            interest=form.interest,
+            city=form.city,
+            country=form.country,
+            email=form.email,
+            language=form.language,
+            notes=form.notes,
             clock=runtime.clock,
         )
-    except (InvalidInput, Conflict) as exc:
-        submitted = {
-            "name": name,
-            "phone": phone,
-            "interest": interest,
-            "city": city,
-            "country": country,
-            "email": email,
-            "language": language,
-            "notes": notes,
-        }
-        return await _campaign_page(
-            request,
-            user,
-            session,
-            campaign_id,
-            error=exc.message,
-            form=submitted,
-            status_code=error_status(exc),
-        )
-    return RedirectResponse(f"/console/campaigns/{campaign_id}/contacts/{contact.id}", status_code=303)
+        return f"/console/campaigns/{campaign_id}/contacts/{contact.id}"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=ContactForm,
+        act=act,
+        refused=lambda refusal: _campaign_page(request, user, session, campaign_id, refusal=refusal),
+    )
+
+
+async def _campaign_contact(
+    session: AsyncSession, user: SignedInUser, campaign_id: uuid.UUID, contact_id: uuid.UUID
+) -> CampaignContact:
+    """The contact addressed by the URL: of this clinic, and of the campaign the URL names."""
+    contact = await crm_service.get_contact(session, clinic_id=user.clinic.id, contact_id=contact_id)
+    if contact.campaign_id != campaign_id:
+        raise NotFound("campaign contact not found")
+    return contact
 
 
 async def _contact_page(
@@ -542,19 +464,15 @@ async def _contact_page(
     campaign_id: uuid.UUID,
     contact_id: uuid.UUID,
     *,
-    error: str | None = None,
-    form: Mapping[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     clinic_id = user.clinic.id
+    contact = await _campaign_contact(session, user, campaign_id, contact_id)
     campaign = await crm_service.get_campaign(session, clinic_id=clinic_id, campaign_id=campaign_id)
-    contact = await crm_service.get_contact(session, clinic_id=clinic_id, contact_id=contact_id)
-    if contact.campaign_id != campaign.id:
-        raise NotFound("campaign contact not found")
     return render(
         request,
         "campaign_contact.html",
-        status_code=status_code,
+        **refusal_context(refusal),
         user=user,
         nav="campaigns",
         local=ClinicTime(user.clinic.time_zone),
@@ -564,8 +482,6 @@ async def _contact_page(
         outcomes=list(AttemptOutcome),
         finished=contact.status in crm_service.TERMINAL_CONTACT_STATUSES,
         recorded_by_label=recorded_by_label,
-        error=error,
-        form=form or {},
     )
 
 
@@ -584,47 +500,30 @@ async def record_attempt(
     user: CurrentUser,
     session: SessionDep,
     runtime: RuntimeDep,
-    outcome: FormField = "",
-    callback_at: FormField = "",
-    notes: FormField = "",
-    csrf_token: FormField = "",
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    campaign = await crm_service.get_campaign(session, clinic_id=user.clinic.id, campaign_id=campaign_id)
-    contact = await crm_service.get_contact(session, clinic_id=user.clinic.id, contact_id=contact_id)
-    if contact.campaign_id != campaign.id:
-        raise NotFound("campaign contact not found")
-    try:
-        if outcome not in AttemptOutcome.__members__:
-            raise InvalidInput("outcome: choose how the call ended", field="outcome")
-        # A callback time only means something with a callback outcome; a value left in the field otherwise
-        # is ignored rather than refused.
-        wants_callback = outcome == AttemptOutcome.callback_requested
-        callback = (
-            ClinicTime(user.clinic.time_zone).parse_datetime(callback_at, field="callback_at")
-            if wants_callback and callback_at.strip()
-            else None
-        )
+    async def act(form: AttemptForm) -> str:
+        contact = await _campaign_contact(session, user, campaign_id, contact_id)
         await crm_service.record_attempt(
             session,
             clinic_id=user.clinic.id,
             contact_id=contact.id,
-            outcome=AttemptOutcome(outcome),
-            callback_at=callback,
-            notes=notes.strip() or None,
+            outcome=form.outcome,
+            callback_at=(
+                ClinicTime(user.clinic.time_zone).wall_to_utc(form.callback_at) if form.callback_at else None
+            ),
+            notes=form.notes,
             recorded_by=f"user:{user.user.id}",
             clock=runtime.clock,
         )
-    except (InvalidInput, Conflict) as exc:
-        submitted = {"outcome": outcome, "callback_at": callback_at, "notes": notes}
-        return await _contact_page(
-            request,
-            user,
-            session,
-            campaign_id,
-            contact_id,
-            error=exc.message,
-            form=submitted,
-            status_code=error_status(exc),
-        )
-    return RedirectResponse(f"/console/campaigns/{campaign_id}/contacts/{contact_id}", status_code=303)
+        return f"/console/campaigns/{campaign_id}/contacts/{contact_id}"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=AttemptForm,
+        act=act,
+        refused=lambda refusal: _contact_page(
+            request, user, session, campaign_id, contact_id, refusal=refusal
+        ),
+    )

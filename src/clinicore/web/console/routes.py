@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clinicore.core.audit import service as audit_service
 from clinicore.core.audit.service import Actor
-from clinicore.core.models import ApiKeyKind
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.core.tenancy.keys import KEY_FORMATS
 from clinicore.core.tenancy.schemas import SignedInUser
-from clinicore.kit.errors import InvalidInput, Unauthorized
+from clinicore.kit.errors import RateLimited, Unauthorized
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
+from clinicore.web.console.form_models import (
+    CREATABLE_KINDS,
+    ROTATABLE_KINDS,
+    EmptyForm,
+    KeyForm,
+    SignInForm,
+)
+from clinicore.web.console.forms import Refusal, refusal_context, submit_form
 from clinicore.web.console.session import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentUser,
-    check_csrf,
     new_login_csrf_token,
     safe_next_path,
 )
@@ -30,10 +36,6 @@ from clinicore.web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 NO_STORE = {"Cache-Control": "no-store"}
-# Keys a console user creates and sees once; Qualiphy and IntakeQ practice keys are rotated instead.
-CREATABLE_KINDS = (ApiKeyKind.qualifybase, ApiKeyKind.native)
-ROTATABLE_KINDS = (ApiKeyKind.qualiphy, ApiKeyKind.intakeq_practice)
-FormField = Annotated[str, Form()]
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -80,55 +82,69 @@ def _set_login_csrf_cookie(request: Request, response: Response, token: str) -> 
 
 
 @router.post("/login")
-async def login(
-    request: Request,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    email: FormField = "",
-    password: FormField = "",
-    csrf_token: FormField = "",
-    next: FormField = "/console",
-) -> Response:
-    check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token)
+async def login(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     client_ip = request.client.host if request.client else "unknown"
-    throttles = login_throttle_rules(runtime, email, client_ip)
-    for rule, *key in throttles:
-        decision = await runtime.rate_limiter.peek(rule, *key)
-        if not decision.allowed:
-            minutes = max(1, -(-decision.reset_after // 60))
-            return _login_failed(
-                request,
-                f"Too many sign-in attempts. Try again in {minutes} minute(s).",
-                next,
-                status_code=429,
-                headers={"Retry-After": str(decision.reset_after)},
-            )
-    try:
-        _user, opened = await tenancy_service.sign_in(
-            session, email=email, password=password, clock=runtime.clock
-        )
-    except Unauthorized:
+
+    async def act(form: SignInForm) -> Response:
+        throttles = login_throttle_rules(runtime, form.email, client_ip)
         for rule, *key in throttles:
-            await runtime.rate_limiter.hit(rule, *key)
-        return _login_failed(request, "Wrong email or password.", next, status_code=401)
-    email_rule, *email_key = throttles[0]
-    await runtime.rate_limiter.clear(email_rule, *email_key)
-    response = RedirectResponse(safe_next_path(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        opened.token,
-        max_age=int(tenancy_service.SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=runtime.settings.secure_cookies,
-        path="/",
+            decision = await runtime.rate_limiter.peek(rule, *key)
+            if not decision.allowed:
+                minutes = max(1, -(-decision.reset_after // 60))
+                raise RateLimited(
+                    f"Too many sign-in attempts. Try again in {minutes} minute(s).",
+                    retry_after=decision.reset_after,
+                )
+        try:
+            _user, opened = await tenancy_service.sign_in(
+                session, email=form.email, password=form.password, clock=runtime.clock
+            )
+        except Unauthorized:
+            for rule, *key in throttles:
+                await runtime.rate_limiter.hit(rule, *key)
+            raise Unauthorized("Wrong email or password.") from None
+        email_rule, *email_key = throttles[0]
+        await runtime.rate_limiter.clear(email_rule, *email_key)
+        response = RedirectResponse(safe_next_path(form.next), status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            opened.token,
+            max_age=int(tenancy_service.SESSION_LIFETIME.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=runtime.settings.secure_cookies,
+            path="/",
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+        return response
+
+    async def refused(refusal: Refusal) -> Response:
+        retry_after = refusal.error.retry_after if isinstance(refusal.error, RateLimited) else None
+        return _login_failed(
+            request,
+            refusal.message,
+            refusal.form.get("next"),
+            status_code=refusal.status_code,
+            headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
+        )
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=request.cookies.get(LOGIN_CSRF_COOKIE),
+        form=SignInForm,
+        act=act,
+        refused=refused,
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
 
 
 def _login_failed(
-    request: Request, message: str, next_path: str, *, status_code: int, headers: dict[str, str] | None = None
+    request: Request,
+    message: str,
+    next_path: str | None,
+    *,
+    status_code: int,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     token = new_login_csrf_token()
     response = render(
@@ -145,20 +161,35 @@ def _login_failed(
 
 
 @router.post("/logout")
-async def logout(
-    user: CurrentUser, session: SessionDep, runtime: RuntimeDep, csrf_token: FormField = ""
+async def logout(request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep) -> Response:
+    async def act(_form: EmptyForm) -> Response:
+        await tenancy_service.sign_out(session, signed_in=user, clock=runtime.clock)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=EmptyForm,
+        act=act,
+        refused=lambda refusal: _dashboard(request, user, session, refusal=refusal),
+    )
+
+
+async def _dashboard(
+    request: Request, user: SignedInUser, session: SessionDep, *, refusal: Refusal | None = None
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    await tenancy_service.sign_out(session, signed_in=user, clock=runtime.clock)
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    recent = await audit_service.recent_entries(session, clinic_id=user.clinic.id, limit=20)
+    return render(
+        request, "dashboard.html", **refusal_context(refusal), user=user, nav="dashboard", recent=recent
+    )
 
 
 @router.get("/console")
 async def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Response:
-    recent = await audit_service.recent_entries(session, clinic_id=user.clinic.id, limit=20)
-    return render(request, "dashboard.html", user=user, nav="dashboard", recent=recent)
+    return await _dashboard(request, user, session)
 
 
 async def _keys_page(
@@ -168,8 +199,7 @@ async def _keys_page(
     runtime: Runtime,
     *,
     new_key: dict[str, str] | None = None,
-    error: str | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     keys = await tenancy_service.list_keys(session, clinic_id=user.clinic.id)
     retrievable = {
@@ -179,7 +209,7 @@ async def _keys_page(
     return render(
         request,
         "keys.html",
-        status_code=status_code,
+        **(refusal_context(refusal) | ({"status_code": 201} if new_key else {})),
         user=user,
         nav="keys",
         keys=keys,
@@ -187,7 +217,6 @@ async def _keys_page(
         formats=KEY_FORMATS,
         creatable=CREATABLE_KINDS,
         new_key=new_key,
-        error=error,
     )
 
 
@@ -200,49 +229,51 @@ async def keys_page(
 
 @router.post("/console/keys")
 async def create_key(
-    request: Request,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    kind: FormField = "",
-    name: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    if kind not in CREATABLE_KINDS and kind not in ROTATABLE_KINDS:
-        return await _keys_page(request, user, session, runtime, error="Choose a key kind.", status_code=400)
-    try:
+    async def act(form: KeyForm) -> Response:
         created = await tenancy_service.create_key(
             session,
             box=runtime.box,
-            kind=ApiKeyKind(kind),
-            name=name,
+            kind=form.kind,
+            name=form.name,
             clinic_id=user.clinic.id,
             actor=Actor.user(user.user.id),
             clock=runtime.clock,
         )
-    except InvalidInput as exc:
-        return await _keys_page(request, user, session, runtime, error=exc.message, status_code=400)
-    new_key = {
-        "label": KEY_FORMATS[ApiKeyKind(kind)].label,
-        "name": created.key.name,
-        "secret": created.secret,
-    }
-    # The page that shows a new key is a POST response, never a redirect: the key stays out of URLs.
-    return await _keys_page(request, user, session, runtime, new_key=new_key, status_code=201)
+        new_key = {"label": KEY_FORMATS[form.kind].label, "name": created.key.name, "secret": created.secret}
+        # The page that shows a new key is a POST response (201), never a redirect: the key stays out of URLs.
+        return await _keys_page(request, user, session, runtime, new_key=new_key)
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=KeyForm,
+        act=act,
+        refused=lambda refusal: _keys_page(request, user, session, runtime, refusal=refusal),
+    )
 
 
 @router.post("/console/keys/{key_id}/revoke")
 async def revoke_key(
-    request: Request,
-    key_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    csrf_token: FormField = "",
+    request: Request, key_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    await tenancy_service.revoke_key(
-        session, clinic_id=user.clinic.id, key_id=key_id, actor=Actor.user(user.user.id), clock=runtime.clock
+    async def act(_form: EmptyForm) -> str:
+        await tenancy_service.revoke_key(
+            session,
+            clinic_id=user.clinic.id,
+            key_id=key_id,
+            actor=Actor.user(user.user.id),
+            clock=runtime.clock,
+        )
+        return "/console/keys"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=EmptyForm,
+        act=act,
+        refused=lambda refusal: _keys_page(request, user, session, runtime, refusal=refusal),
     )
-    return RedirectResponse("/console/keys", status_code=303)

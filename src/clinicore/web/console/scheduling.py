@@ -6,14 +6,13 @@ ranges in the practitioner's zone (which defaults to the clinic's), as the avail
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import RELEASED_STATUSES, Appointment, AppointmentStatus, Practitioner
@@ -26,76 +25,51 @@ from clinicore.core.scheduling.availability import LocalRange
 from clinicore.core.scheduling.rules import MAXIMUM_LENGTH
 from clinicore.core.scheduling.schemas import BookingRequest
 from clinicore.core.tenancy.schemas import SignedInUser
-from clinicore.kit.errors import Conflict, InvalidInput
+from clinicore.kit.errors import InvalidInput
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
-from clinicore.web.console.clinic_time import (
-    ClinicTime,
-    monday_of,
-    parse_date,
-    parse_time,
-    parse_whole_number,
+from clinicore.web.console.clinic_time import ClinicTime, monday_of, parse_date
+from clinicore.web.console.form_models import (
+    WEEKDAY_NAMES,
+    BookingForm,
+    BookingRulesForm,
+    CancelAppointmentForm,
+    ClearOverrideForm,
+    DateOverrideForm,
+    EmptyForm,
+    PractitionerForm,
+    WeeklyHoursForm,
 )
-from clinicore.web.console.errors import error_status
-from clinicore.web.console.routes import FormField, render
-from clinicore.web.console.session import CurrentUser, check_csrf
+from clinicore.web.console.forms import Refusal, refusal_context, submit_form
+from clinicore.web.console.routes import render
+from clinicore.web.console.session import CurrentUser
 
 router = APIRouter(include_in_schema=False)
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 APPOINTMENT_PAGE = 500
 OVERRIDES_AHEAD = timedelta(days=366)
 LONGEST_MINUTES = MAXIMUM_LENGTH // timedelta(minutes=1)
-_RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
 
 
-# --- form reading shared with the lead pages ------------------------------------------------------
-
-
-def parse_ranges(raw: str, *, field: str) -> list[LocalRange]:
-    """``09:00-12:00, 13:00-17:00``; an end at or before the start runs past midnight (``22:00-02:00``)."""
-    if not raw.strip():
-        return []
-    ranges = []
-    for part in raw.split(","):
-        match = _RANGE.match(part)
-        if match is None:
-            raise InvalidInput(f"{field}: write hours like 09:00-12:00, 13:00-17:00", field=field)
-        ranges.append(LocalRange(parse_time(match[1], field=field), parse_time(match[2], field=field)))
-    return ranges
+# --- shared with the lead pages -------------------------------------------------------------------
 
 
 def format_ranges(ranges: Sequence[LocalRange]) -> str:
     return ", ".join(f"{r.start:%H:%M}-{r.end:%H:%M}" for r in ranges)
 
 
-def parse_id(raw: str, *, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw.strip())
-    except ValueError:
-        raise InvalidInput(f"{field}: unknown choice", field=field) from None
-
-
 def booking_request_from_form(
-    clinic_time: ClinicTime,
-    *,
-    practitioner_id: str,
-    day: str,
-    start: str,
-    length_minutes: str,
-    title: str,
-    notes: str,
-    lead_id: uuid.UUID | None = None,
+    clinic_time: ClinicTime, form: BookingForm, *, lead_id: uuid.UUID | None = None
 ) -> BookingRequest:
-    starts_at = clinic_time.to_utc(parse_date(day, field="date"), parse_time(start, field="time"))
+    starts_at = clinic_time.to_utc(form.day, form.start)
     # The core refuses lengths out of its bounds; clamping first only keeps the date arithmetic in range.
-    minutes = max(-1, min(parse_whole_number(length_minutes, field="length"), LONGEST_MINUTES + 1))
+    minutes = max(-1, min(form.length, LONGEST_MINUTES + 1))
     return BookingRequest(
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=minutes),
-        title=title,
-        notes=notes.strip() or None,
-        practitioner_id=parse_id(practitioner_id, field="practitioner") if practitioner_id else None,
+        title=form.title,
+        notes=form.notes,
+        practitioner_id=form.practitioner_id,
         lead_id=lead_id,
     )
 
@@ -139,9 +113,7 @@ async def _calendar_page(
     *,
     week_of: date | None = None,
     show_released: bool = False,
-    error: str | None = None,
-    form: Mapping[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     clinic_time = ClinicTime(user.clinic.time_zone)
     today = clinic_time.today(runtime.clock.now())
@@ -171,7 +143,7 @@ async def _calendar_page(
     return render(
         request,
         "calendar.html",
-        status_code=status_code,
+        **refusal_context(refusal),
         user=user,
         nav="calendar",
         local=clinic_time,
@@ -184,9 +156,12 @@ async def _calendar_page(
         show_released=show_released,
         bookable=[p for p in practitioners if p.is_active],
         default_length=settings.default_length_minutes,
-        error=error,
-        form=form or {},
     )
+
+
+def calendar_path(clinic_time: ClinicTime, appointment: Appointment) -> str:
+    """The calendar at the week of the appointment's local day."""
+    return f"/console/calendar?week={clinic_time.local(appointment.starts_at).date().isoformat()}"
 
 
 @router.get("/console/calendar")
@@ -201,85 +176,66 @@ async def calendar_page(
     try:
         week_of = parse_date(week, field="week") if week else None
     except InvalidInput as exc:
-        return await _calendar_page(request, user, session, runtime, error=exc.message, status_code=400)
+        return await _calendar_page(request, user, session, runtime, refusal=Refusal(exc))
     return await _calendar_page(request, user, session, runtime, week_of=week_of, show_released=show == "all")
 
 
 @router.post("/console/calendar/appointments")
 async def book_appointment(
-    request: Request,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    practitioner_id: FormField = "",
-    day: FormField = "",
-    start: FormField = "",
-    length: FormField = "",
-    title: FormField = "",
-    notes: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
     clinic_time = ClinicTime(user.clinic.time_zone)
-    try:
-        booking = booking_request_from_form(
-            clinic_time,
-            practitioner_id=practitioner_id,
-            day=day,
-            start=start,
-            length_minutes=length,
-            title=title,
-            notes=notes,
-        )
+
+    async def act(form: BookingForm) -> str:
         appointment = await booking_service.book_appointment(
-            session, clinic_id=user.clinic.id, request=booking, source="console", clock=runtime.clock
+            session,
+            clinic_id=user.clinic.id,
+            request=booking_request_from_form(clinic_time, form),
+            source="console",
+            clock=runtime.clock,
         )
-    except (InvalidInput, Conflict) as exc:
-        submitted = {
-            "practitioner_id": practitioner_id,
-            "day": day,
-            "start": start,
-            "length": length,
-            "title": title,
-            "notes": notes,
-        }
+        return calendar_path(clinic_time, appointment)
+
+    async def refused(refusal: Refusal) -> Response:
+        # The week of the date that was typed, when it reads as one.
         try:
-            week_of: date | None = parse_date(day, field="date")
+            week_of: date | None = parse_date(refusal.form.get("day", ""), field="date")
         except InvalidInput:
             week_of = None
-        return await _calendar_page(
-            request,
-            user,
-            session,
-            runtime,
-            week_of=week_of,
-            error=exc.message,
-            form=submitted,
-            status_code=error_status(exc),
-        )
-    week_of = clinic_time.local(appointment.starts_at).date()
-    return RedirectResponse(f"/console/calendar?week={week_of.isoformat()}", status_code=303)
+        return await _calendar_page(request, user, session, runtime, week_of=week_of, refusal=refusal)
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=BookingForm,
+        act=act,
+        refused=refused,
+    )
 
 
 @router.post("/console/calendar/appointments/{appointment_id}/cancel")
 async def cancel_appointment(
-    appointment_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    reason: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, appointment_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    appointment = await booking_service.cancel_appointment(
+    async def act(form: CancelAppointmentForm) -> str:
+        appointment = await booking_service.cancel_appointment(
+            session,
+            clinic_id=user.clinic.id,
+            appointment_id=appointment_id,
+            reason=form.reason,
+            clock=runtime.clock,
+        )
+        return calendar_path(ClinicTime(user.clinic.time_zone), appointment)
+
+    return await submit_form(
+        request,
         session,
-        clinic_id=user.clinic.id,
-        appointment_id=appointment_id,
-        reason=reason.strip() or None,
-        clock=runtime.clock,
+        csrf_token=user.console_session.csrf_token,
+        form=CancelAppointmentForm,
+        act=act,
+        refused=lambda refusal: _calendar_page(request, user, session, runtime, refusal=refusal),
     )
-    week_of = ClinicTime(user.clinic.time_zone).local(appointment.starts_at).date()
-    return RedirectResponse(f"/console/calendar?week={week_of.isoformat()}", status_code=303)
 
 
 # --- availability settings ------------------------------------------------------------------------
@@ -295,45 +251,31 @@ async def _availability_page(
     session: AsyncSession,
     runtime: Runtime,
     *,
-    error: str | None = None,
-    form: Mapping[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     clinic_id = user.clinic.id
     clinic_time = ClinicTime(user.clinic.time_zone)
     today = clinic_time.today(runtime.clock.now())
     settings = await settings_service.get_booking_settings(session, clinic_id=clinic_id, clock=runtime.clock)
     practitioners = await hours_service.list_practitioners(session, clinic_id=clinic_id)
-    summaries = {
-        practitioner.id: weekly_summary(
-            (
-                await hours_service.working_hours_of(
-                    session,
-                    clinic_id=clinic_id,
-                    practitioner_id=practitioner.id,
-                    first_day=today,
-                    last_day=today,
-                )
-            ).weekly
-        )
-        for practitioner in practitioners
-    }
+    # Everyone's hours in one query per kind, not one round per practitioner.
+    hours = await hours_service.working_hours(
+        session, practitioner_ids=[p.id for p in practitioners], first_day=today, last_day=today
+    )
     token = await feed_service.calendar_token(session, box=runtime.box, clinic_id=clinic_id)
     return render(
         request,
         "availability.html",
-        status_code=status_code,
+        **refusal_context(refusal),
         user=user,
         nav="availability",
         local=clinic_time,
         settings=settings,
         practitioners=practitioners,
         names={practitioner.id: practitioner.name for practitioner in practitioners},
-        summaries=summaries,
+        summaries={practitioner_id: weekly_summary(found.weekly) for practitioner_id, found in hours.items()},
         blocks=await block_service.list_blocks(session, clinic_id=clinic_id, clock=runtime.clock),
         clinic_feed_url=feed_url(runtime, token),
-        error=error,
-        form=form or {},
     )
 
 
@@ -346,93 +288,76 @@ async def availability_page(
 
 @router.post("/console/availability/rules")
 async def update_booking_rules(
-    request: Request,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    buffer_before_minutes: FormField = "",
-    buffer_after_minutes: FormField = "",
-    minimum_notice_minutes: FormField = "",
-    horizon_days: FormField = "",
-    default_length_minutes: FormField = "",
-    slot_interval_minutes: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    submitted = {
-        "buffer_before_minutes": buffer_before_minutes,
-        "buffer_after_minutes": buffer_after_minutes,
-        "minimum_notice_minutes": minimum_notice_minutes,
-        "horizon_days": horizon_days,
-        "default_length_minutes": default_length_minutes,
-    }
-    try:
-        numbers = {name: parse_whole_number(raw, field=name) for name, raw in submitted.items()}
-        interval = (
-            parse_whole_number(slot_interval_minutes, field="slot_interval_minutes")
-            if slot_interval_minutes.strip()
-            else None
-        )
+    async def act(form: BookingRulesForm) -> str:
         await settings_service.update_booking_settings(
             session,
             clinic_id=user.clinic.id,
-            slot_interval_minutes=interval,
+            buffer_before_minutes=form.buffer_before_minutes,
+            buffer_after_minutes=form.buffer_after_minutes,
+            minimum_notice_minutes=form.minimum_notice_minutes,
+            horizon_days=form.horizon_days,
+            default_length_minutes=form.default_length_minutes,
+            slot_interval_minutes=form.slot_interval_minutes,
             clock=runtime.clock,
-            **numbers,
         )
-    except InvalidInput as exc:
-        return await _availability_page(
-            request,
-            user,
-            session,
-            runtime,
-            error=exc.message,
-            form=submitted | {"slot_interval_minutes": slot_interval_minutes},
-            status_code=400,
-        )
-    return RedirectResponse("/console/availability", status_code=303)
+        return "/console/availability"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=BookingRulesForm,
+        act=act,
+        refused=lambda refusal: _availability_page(request, user, session, runtime, refusal=refusal),
+    )
 
 
 @router.post("/console/availability/calendar-feed")
 async def rotate_clinic_feed(
-    user: CurrentUser, session: SessionDep, runtime: RuntimeDep, csrf_token: FormField = ""
+    request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    await feed_service.rotate_calendar_token(
-        session, box=runtime.box, clinic_id=user.clinic.id, clock=runtime.clock
+    async def act(_form: EmptyForm) -> str:
+        await feed_service.rotate_calendar_token(
+            session, box=runtime.box, clinic_id=user.clinic.id, clock=runtime.clock
+        )
+        return "/console/availability#calendar-feed"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=EmptyForm,
+        act=act,
+        refused=lambda refusal: _availability_page(request, user, session, runtime, refusal=refusal),
     )
-    return RedirectResponse("/console/availability#calendar-feed", status_code=303)
 
 
 @router.post("/console/practitioners")
 async def create_practitioner(
-    request: Request,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    name: FormField = "",
-    email: FormField = "",
-    time_zone: FormField = "",
-    bookable: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    try:
+    async def act(form: PractitionerForm) -> str:
         practitioner = await hours_service.create_practitioner(
             session,
             clinic_id=user.clinic.id,
-            name=name,
-            email=email.strip() or None,
-            time_zone=time_zone.strip() or None,
-            is_bookable=bool(bookable),
+            name=form.name,
+            email=form.email,
+            time_zone=form.time_zone,
+            is_bookable=form.bookable,
             clock=runtime.clock,
         )
-    except InvalidInput as exc:
-        submitted = {"name": name, "email": email, "time_zone": time_zone, "bookable": bookable}
-        return await _availability_page(
-            request, user, session, runtime, error=exc.message, form=submitted, status_code=400
-        )
-    return RedirectResponse(f"/console/practitioners/{practitioner.id}", status_code=303)
+        return f"/console/practitioners/{practitioner.id}"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=PractitionerForm,
+        act=act,
+        refused=lambda refusal: _availability_page(request, user, session, runtime, refusal=refusal),
+    )
 
 
 # --- one practitioner: weekly hours, date overrides, calendar feed --------------------------------
@@ -445,9 +370,7 @@ async def _practitioner_page(
     runtime: Runtime,
     practitioner_id: uuid.UUID,
     *,
-    error: str | None = None,
-    form: Mapping[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     clinic_id = user.clinic.id
     practitioner: Practitioner = await hours_service.get_practitioner(
@@ -468,7 +391,7 @@ async def _practitioner_page(
     return render(
         request,
         "practitioner.html",
-        status_code=status_code,
+        **refusal_context(refusal),
         user=user,
         nav="availability",
         local=clinic_time,
@@ -477,8 +400,6 @@ async def _practitioner_page(
         overrides=[(day, format_ranges(ranges)) for day, ranges in sorted(hours.overrides.items())],
         today=today,
         feed_url=feed_url(runtime, token),
-        error=error,
-        form=form or {},
     )
 
 
@@ -493,101 +414,93 @@ async def practitioner_page(
 async def set_weekly_hours(
     request: Request, practitioner_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    submitted = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
-    check_csrf(user.console_session.csrf_token, submitted.get("csrf_token"))
-    try:
-        weekly = {
-            day: parse_ranges(submitted.get(f"day{day}", ""), field=WEEKDAY_NAMES[day]) for day in range(7)
-        }
+    async def act(form: WeeklyHoursForm) -> str:
         await hours_service.set_weekly_hours(
-            session,
-            clinic_id=user.clinic.id,
-            practitioner_id=practitioner_id,
-            weekly={day: ranges for day, ranges in weekly.items() if ranges},
+            session, clinic_id=user.clinic.id, practitioner_id=practitioner_id, weekly=form.weekly()
         )
-    except InvalidInput as exc:
-        return await _practitioner_page(
-            request,
-            user,
-            session,
-            runtime,
-            practitioner_id,
-            error=exc.message,
-            form=submitted,
-            status_code=400,
-        )
-    return RedirectResponse(f"/console/practitioners/{practitioner_id}", status_code=303)
+        return f"/console/practitioners/{practitioner_id}"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=WeeklyHoursForm,
+        act=act,
+        refused=lambda refusal: _practitioner_page(
+            request, user, session, runtime, practitioner_id, refusal=refusal
+        ),
+    )
 
 
 @router.post("/console/practitioners/{practitioner_id}/overrides")
 async def set_date_override(
-    request: Request,
-    practitioner_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    day: FormField = "",
-    kind: FormField = "closed",
-    hours: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, practitioner_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    try:
-        override_day = parse_date(day, field="date")
-        ranges = parse_ranges(hours, field="hours") if kind == "open" else []
-        if kind == "open" and not ranges:
-            raise InvalidInput("hours: give the hours the day opens, or choose closed", field="hours")
+    async def act(form: DateOverrideForm) -> str:
         await hours_service.set_date_override(
             session,
             clinic_id=user.clinic.id,
             practitioner_id=practitioner_id,
-            day=override_day,
-            ranges=ranges,
+            day=form.day,
+            ranges=form.hours if form.kind == "open" else [],
         )
-    except InvalidInput as exc:
-        submitted = {"override_day": day, "kind": kind, "hours": hours}
-        return await _practitioner_page(
-            request,
-            user,
-            session,
-            runtime,
-            practitioner_id,
-            error=exc.message,
-            form=submitted,
-            status_code=400,
-        )
-    return RedirectResponse(f"/console/practitioners/{practitioner_id}#overrides", status_code=303)
+        return f"/console/practitioners/{practitioner_id}#overrides"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=DateOverrideForm,
+        act=act,
+        refused=lambda refusal: _practitioner_page(
+            request, user, session, runtime, practitioner_id, refusal=refusal
+        ),
+    )
 
 
 @router.post("/console/practitioners/{practitioner_id}/overrides/clear")
 async def clear_date_override(
-    practitioner_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    day: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, practitioner_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    await hours_service.clear_date_override(
-        session, clinic_id=user.clinic.id, practitioner_id=practitioner_id, day=parse_date(day, field="date")
+    async def act(form: ClearOverrideForm) -> str:
+        await hours_service.clear_date_override(
+            session, clinic_id=user.clinic.id, practitioner_id=practitioner_id, day=form.day
+        )
+        return f"/console/practitioners/{practitioner_id}#overrides"
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=ClearOverrideForm,
+        act=act,
+        refused=lambda refusal: _practitioner_page(
+            request, user, session, runtime, practitioner_id, refusal=refusal
+        ),
     )
-    return RedirectResponse(f"/console/practitioners/{practitioner_id}#overrides", status_code=303)
 
 
 @router.post("/console/practitioners/{practitioner_id}/calendar-feed")
 async def rotate_practitioner_feed(
-    practitioner_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    csrf_token: FormField = "",
+    request: Request, practitioner_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    await feed_service.rotate_calendar_token(
+    async def act(_form: EmptyForm) -> str:
+        await feed_service.rotate_calendar_token(
+            session,
+            box=runtime.box,
+            clinic_id=user.clinic.id,
+            practitioner_id=practitioner_id,
+            clock=runtime.clock,
+        )
+        return f"/console/practitioners/{practitioner_id}#calendar-feed"
+
+    return await submit_form(
+        request,
         session,
-        box=runtime.box,
-        clinic_id=user.clinic.id,
-        practitioner_id=practitioner_id,
-        clock=runtime.clock,
+        csrf_token=user.console_session.csrf_token,
+        form=EmptyForm,
+        act=act,
+        refused=lambda refusal: _practitioner_page(
+            request, user, session, runtime, practitioner_id, refusal=refusal
+        ),
     )
-    return RedirectResponse(f"/console/practitioners/{practitioner_id}#calendar-feed", status_code=303)

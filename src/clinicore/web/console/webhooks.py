@@ -6,37 +6,35 @@ Times are shown and entered in the clinic's time zone."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.audit.service import Actor
 from clinicore.core.events import service as events_service
 from clinicore.core.events.schemas import AttemptFilter, AttemptQuery
-from clinicore.core.models import WebhookFormat
 from clinicore.core.tenancy.schemas import SignedInUser
-from clinicore.kit.errors import CoreError, InvalidInput
+from clinicore.kit.errors import InvalidInput
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
 from clinicore.web.console.clinic_time import ClinicTime
-from clinicore.web.console.errors import error_status
-from clinicore.web.console.routes import FormField, render
-from clinicore.web.console.session import CurrentUser, check_csrf
+from clinicore.web.console.form_models import (
+    FORMAT_LABELS,
+    EmptyForm,
+    EnableEndpointForm,
+    EndpointForm,
+    ReplayWindowForm,
+)
+from clinicore.web.console.forms import FormT, Refusal, refusal_context, submit_form
+from clinicore.web.console.routes import render
+from clinicore.web.console.session import CurrentUser
 
 router = APIRouter(include_in_schema=False)
 
-# Formats a clinic adds by hand, as the select shows them. A qualiphy endpoint hears every exam of the
-# clinic, beside the endpoint each invite's webhook_url creates.
-FORMAT_LABELS = {
-    WebhookFormat.native: "native",
-    WebhookFormat.qualifybase: "qualifybase",
-    WebhookFormat.intakeq: "intakeq",
-    WebhookFormat.qualiphy: "Qualiphy (events 1/2/3)",
-}
-CREATABLE_FORMATS = tuple(FORMAT_LABELS)
 ATTEMPTS_SHOWN = 100
 # What a finished action says on the page it redirects to (never text taken from the URL).
 NOTICES = {
@@ -67,22 +65,18 @@ async def _endpoints_page(
     user: SignedInUser,
     session: AsyncSession,
     *,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     endpoints = await events_service.list_endpoints(session, clinic_id=user.clinic.id)
     return render(
         request,
         "webhooks.html",
-        status_code=status_code,
+        **refusal_context(refusal),
         user=user,
         nav="webhooks",
         endpoints=endpoints,
         pending=await events_service.pending_counts(session, endpoints),
         formats=FORMAT_LABELS,
-        error=error,
-        form=form or {},
         local=ClinicTime(user.clinic.time_zone),
     )
 
@@ -94,36 +88,30 @@ async def webhooks_page(request: Request, user: CurrentUser, session: SessionDep
 
 @router.post("/console/webhooks")
 async def create_endpoint(
-    request: Request,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    format: FormField = "",
-    url: FormField = "",
-    events: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    form = {"format": format, "url": url, "events": events}
-    if format not in CREATABLE_FORMATS:
-        return await _endpoints_page(
-            request, user, session, error="Choose a format.", form=form, status_code=400
-        )
-    try:
+    async def act(form: EndpointForm) -> str:
         created = await events_service.create_endpoint(
             session,
             box=runtime.box,
             clinic_id=user.clinic.id,
-            format=WebhookFormat(format),
-            url=url,
-            event_types=split_event_types(events),
+            format=form.format,
+            url=form.url,
+            event_types=split_event_types(form.events),
             allow_private_targets=runtime.settings.private_webhooks_allowed,
             actor=Actor.user(user.user.id),
             clock=runtime.clock,
         )
-    except InvalidInput as exc:
-        return await _endpoints_page(request, user, session, error=exc.message, form=form, status_code=400)
-    return RedirectResponse(endpoint_path(created.endpoint.id, notice="created"), status_code=303)
+        return endpoint_path(created.endpoint.id, notice="created")
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=EndpointForm,
+        act=act,
+        refused=lambda refusal: _endpoints_page(request, user, session, refusal=refusal),
+    )
 
 
 # --- one endpoint: details, actions, attempts -----------------------------------------------------
@@ -139,8 +127,7 @@ async def _endpoint_page(
     filters: dict[str, str] | None = None,
     notice: str | None = None,
     replayed: int | None = None,
-    error: str | None = None,
-    status_code: int = 200,
+    refusal: Refusal | None = None,
 ) -> Response:
     local = ClinicTime(user.clinic.time_zone)
     endpoint = await events_service.get_endpoint(session, clinic_id=user.clinic.id, endpoint_id=endpoint_id)
@@ -152,14 +139,13 @@ async def _endpoint_page(
             session, clinic_id=user.clinic.id, endpoint_id=endpoint.id, query=query
         )
     except InvalidInput as exc:
-        error = error or exc.message
-        status_code = 400 if status_code == 200 else status_code
+        refusal = refusal or Refusal(exc)  # a filter that does not read, unless a form was refused
     now = runtime.clock.now()
     previous_expires = endpoint.previous_secret_expires_at
     return render(
         request,
         "webhook_endpoint.html",
-        status_code=status_code,
+        **refusal_context(refusal),
         user=user,
         nav="webhooks",
         endpoint=endpoint,
@@ -174,7 +160,6 @@ async def _endpoint_page(
         outcomes=list(AttemptFilter),
         notice=NOTICES.get(notice or ""),
         replayed=replayed,
-        error=error,
         local=local,
     )
 
@@ -226,48 +211,43 @@ async def _act(
     session: AsyncSession,
     runtime: Runtime,
     endpoint_id: uuid.UUID,
-    csrf_token: str,
-    action: Any,
+    form: type[FormT],
+    action: Callable[[FormT], Awaitable[dict[str, int] | None]],
     notice: str,
 ) -> Response:
-    """Run one endpoint action; on success go back to the endpoint page, else show why."""
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    try:
-        extra = await action()
-    except CoreError as exc:
-        return await _endpoint_page(
-            request, user, session, runtime, endpoint_id, error=exc.message, status_code=error_status(exc)
-        )
-    return RedirectResponse(endpoint_path(endpoint_id, notice=notice, **(extra or {})), status_code=303)
+    """Run one endpoint action; on success go back to the endpoint page with its notice, else show why."""
+
+    async def act(parsed: FormT) -> str:
+        extra = await action(parsed)
+        return endpoint_path(endpoint_id, notice=notice, **(extra or {}))
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=form,
+        act=act,
+        refused=lambda refusal: _endpoint_page(request, user, session, runtime, endpoint_id, refusal=refusal),
+    )
 
 
 @router.post("/console/webhooks/{endpoint_id}/test")
 async def send_test_event(
-    request: Request,
-    endpoint_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    csrf_token: FormField = "",
+    request: Request, endpoint_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    async def action() -> None:
+    async def action(_form: EmptyForm) -> None:
         await events_service.send_test_event(
             session, clinic_id=user.clinic.id, endpoint_id=endpoint_id, clock=runtime.clock
         )
 
-    return await _act(request, user, session, runtime, endpoint_id, csrf_token, action, "test-sent")
+    return await _act(request, user, session, runtime, endpoint_id, EmptyForm, action, "test-sent")
 
 
 @router.post("/console/webhooks/{endpoint_id}/rotate-secret")
 async def rotate_secret(
-    request: Request,
-    endpoint_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    csrf_token: FormField = "",
+    request: Request, endpoint_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    async def action() -> None:
+    async def action(_form: EmptyForm) -> None:
         await events_service.rotate_secret(
             session,
             box=runtime.box,
@@ -277,19 +257,14 @@ async def rotate_secret(
             clock=runtime.clock,
         )
 
-    return await _act(request, user, session, runtime, endpoint_id, csrf_token, action, "rotated")
+    return await _act(request, user, session, runtime, endpoint_id, EmptyForm, action, "rotated")
 
 
 @router.post("/console/webhooks/{endpoint_id}/disable")
 async def disable_endpoint(
-    request: Request,
-    endpoint_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    csrf_token: FormField = "",
+    request: Request, endpoint_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    async def action() -> None:
+    async def action(_form: EmptyForm) -> None:
         await events_service.disable_endpoint(
             session,
             clinic_id=user.clinic.id,
@@ -298,61 +273,47 @@ async def disable_endpoint(
             clock=runtime.clock,
         )
 
-    return await _act(request, user, session, runtime, endpoint_id, csrf_token, action, "disabled")
+    return await _act(request, user, session, runtime, endpoint_id, EmptyForm, action, "disabled")
 
 
 @router.post("/console/webhooks/{endpoint_id}/enable")
 async def enable_endpoint(
-    request: Request,
-    endpoint_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    replay_backlog: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, endpoint_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    async def action() -> dict[str, int]:
+    async def action(form: EnableEndpointForm) -> dict[str, int]:
         replayed = await events_service.enable_endpoint(
             session,
             clinic_id=user.clinic.id,
             endpoint_id=endpoint_id,
-            replay_backlog=replay_backlog == "on",
+            replay_backlog=form.replay_backlog,
             actor=Actor.user(user.user.id),
             clock=runtime.clock,
         )
         return {"replayed": replayed}
 
-    return await _act(request, user, session, runtime, endpoint_id, csrf_token, action, "enabled")
+    return await _act(request, user, session, runtime, endpoint_id, EnableEndpointForm, action, "enabled")
 
 
 @router.post("/console/webhooks/{endpoint_id}/replay")
 async def replay_window(
-    request: Request,
-    endpoint_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    since: FormField = "",
-    until: FormField = "",
-    csrf_token: FormField = "",
+    request: Request, endpoint_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     local = ClinicTime(user.clinic.time_zone)
 
-    async def action() -> dict[str, int]:
-        if not since:
-            raise InvalidInput("since: enter when the replay starts", field="since")
+    async def action(form: ReplayWindowForm) -> dict[str, int]:
+        assert form.since is not None  # the form requires it
         replayed = await events_service.replay_endpoint(
             session,
             clinic_id=user.clinic.id,
             endpoint_id=endpoint_id,
-            since=local.parse_datetime(since, field="since"),
-            until=local.parse_datetime(until, field="until") if until else None,
+            since=local.wall_to_utc(form.since),
+            until=local.wall_to_utc(form.until) if form.until else None,
             actor=Actor.user(user.user.id),
             clock=runtime.clock,
         )
         return {"replayed": replayed}
 
-    return await _act(request, user, session, runtime, endpoint_id, csrf_token, action, "replayed")
+    return await _act(request, user, session, runtime, endpoint_id, ReplayWindowForm, action, "replayed")
 
 
 @router.post("/console/webhooks/{endpoint_id}/events/{event_id}/replay")
@@ -363,9 +324,8 @@ async def replay_message(
     user: CurrentUser,
     session: SessionDep,
     runtime: RuntimeDep,
-    csrf_token: FormField = "",
 ) -> Response:
-    async def action() -> dict[str, int]:
+    async def action(_form: EmptyForm) -> dict[str, int]:
         endpoints = await events_service.replay_event(
             session,
             clinic_id=user.clinic.id,
@@ -376,23 +336,28 @@ async def replay_message(
         )
         return {"replayed": len(endpoints)}
 
-    return await _act(request, user, session, runtime, endpoint_id, csrf_token, action, "replayed")
+    return await _act(request, user, session, runtime, endpoint_id, EmptyForm, action, "replayed")
 
 
 @router.post("/console/webhooks/{endpoint_id}/delete")
 async def delete_endpoint(
-    endpoint_id: uuid.UUID,
-    user: CurrentUser,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    csrf_token: Annotated[str, Form()] = "",
+    request: Request, endpoint_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    check_csrf(user.console_session.csrf_token, csrf_token)
-    await events_service.delete_endpoint(
+    async def act(_form: EmptyForm) -> str:
+        await events_service.delete_endpoint(
+            session,
+            clinic_id=user.clinic.id,
+            endpoint_id=endpoint_id,
+            actor=Actor.user(user.user.id),
+            clock=runtime.clock,
+        )
+        return "/console/webhooks"
+
+    return await submit_form(
+        request,
         session,
-        clinic_id=user.clinic.id,
-        endpoint_id=endpoint_id,
-        actor=Actor.user(user.user.id),
-        clock=runtime.clock,
+        csrf_token=user.console_session.csrf_token,
+        form=EmptyForm,
+        act=act,
+        refused=lambda refusal: _endpoint_page(request, user, session, runtime, endpoint_id, refusal=refusal),
     )
-    return RedirectResponse("/console/webhooks", status_code=303)
