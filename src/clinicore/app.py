@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clinicore.kit.errors import CoreError, NotFound
+from clinicore.kit.errors import CoreError, Forbidden, NotFound
 from clinicore.kit.observability import RequestObservabilityMiddleware
 from clinicore.runtime import Runtime
 from clinicore.surfaces.registry import SURFACES, surface_answering_errors_for
@@ -25,6 +25,8 @@ from clinicore.web.console.scheduling import router as console_scheduling_router
 from clinicore.web.console.session import CsrfRejected, SignInRequired, sign_in_url
 from clinicore.web.console.webhooks import router as console_webhooks_router
 from clinicore.web.documents import router as documents_router
+from clinicore.web.patient.routes import router as patient_router
+from clinicore.web.provider.routes import router as provider_desk_router
 from clinicore.web.templating import STATIC_DIR, templates
 from clinicore.worker.loop import Worker
 
@@ -79,6 +81,8 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(console_crm_router)
     app.include_router(calendar_feed_router)
     app.include_router(documents_router)
+    app.include_router(provider_desk_router)
+    app.include_router(patient_router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in_required(_request: Request, exc: SignInRequired) -> Response:
@@ -105,8 +109,9 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
 
     @app.exception_handler(CoreError)
     async def _core_error(request: Request, exc: CoreError) -> Response:
-        status = 404 if isinstance(exc, NotFound) else 400
-        return _error_page(request, status, "Not found" if status == 404 else "Cannot do that", exc.message)
+        status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else 400
+        title = {404: "Not found", 403: "Not allowed"}.get(status, "Cannot do that")
+        return _error_page(request, status, title, exc.message)
 
     app.add_middleware(RequestObservabilityMiddleware)
     return app

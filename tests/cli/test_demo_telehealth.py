@@ -17,11 +17,14 @@ import pytest
 from sqlalchemy import select
 
 from clinicore.app import create_app
-from clinicore.cli.demo_telehealth import DEMO_DIRECTORY
+from clinicore.cli.demo_telehealth import DEMO_DIRECTORY, LIVE_PROVIDER_EMAIL, MEDICAL_DIRECTOR_EMAIL
 from clinicore.config import load_settings
-from clinicore.core.models import Exam, Provider, QuestionType, RxType
+from clinicore.core.accounts import service as accounts_service
+from clinicore.core.accounts.service import SignInThrottle
+from clinicore.core.models import DeskAccountKind, Exam, Provider, QuestionType, RxType
 from clinicore.core.telehealth import catalog, providers
 from clinicore.core.telehealth.states import SERVED_STATES
+from clinicore.kit.rate_limit import RateLimiter
 from clinicore.runtime import Runtime
 from tests.conftest import POSTGRES_URL
 from tests.support import clinicore_env, remember_secret, run_clinicore
@@ -33,6 +36,7 @@ SECRET_FIELDS = (
     "intakeq_practice_key",
     "intakeq_partner_key",
     "native_api_key",
+    "provider_password",
 )
 
 
@@ -198,6 +202,30 @@ class TestTelehealthDemo:
             )
             assert live is not None and not live.is_test
             assert await providers.licensed_states(session, provider_id=live.id) == ["CA", "NY"]
+
+    async def test_the_desk_provider_and_the_medical_director_sign_in_with_the_printed_password(
+        self, seeded: Seeded, site: DemoSite
+    ) -> None:
+        assert seeded.demo["provider_email"] == LIVE_PROVIDER_EMAIL
+        limiter = SignInThrottle(RateLimiter(), 5, 900)
+        for email, director in ((LIVE_PROVIDER_EMAIL, False), (MEDICAL_DIRECTOR_EMAIL, True)):
+            async with site.runtime.sessions() as session, session.begin():
+                opened = await accounts_service.sign_in(
+                    session,
+                    kind=DeskAccountKind.provider,
+                    email=email,
+                    password=seeded.demo["provider_password"],
+                    client_address="127.0.0.1",
+                    throttle=limiter,
+                )
+                signed_in = await accounts_service.signed_in(
+                    session, kind=DeskAccountKind.provider, token=opened.token
+                )
+                assert signed_in is not None
+                provider = signed_in.account
+                assert isinstance(provider, Provider) and provider.is_medical_director is director
+                licences = await providers.licensed_states(session, provider_id=provider.id)
+                assert licences == ["CA", "NY"]
 
     async def test_running_the_demo_again_duplicates_nothing(self, seeded: Seeded, site: DemoSite) -> None:
         before = await site.snapshot()

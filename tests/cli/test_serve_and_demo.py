@@ -18,6 +18,8 @@ DEMO_FIELDS = {
     "intakeq_practice_key",
     "intakeq_partner_key",
     "native_api_key",
+    "provider_email",
+    "provider_password",
 }
 
 
@@ -30,7 +32,7 @@ def demo_json(env: dict[str, str]) -> dict[str, str]:
     result = run_clinicore("demo", "--json", env=env)
     assert result.returncode == 0
     demo = json.loads(result.stdout)  # exactly one JSON object on stdout, nothing else
-    for field in DEMO_FIELDS - {"base_url", "clinic_id", "console_email"}:
+    for field in DEMO_FIELDS - {"base_url", "clinic_id", "console_email", "provider_email"}:
         remember_secret(demo[field])
     return demo
 
@@ -63,7 +65,7 @@ class TestServe:
 
 
 class TestDemo:
-    def test_demo_json_prints_the_nine_fields(self, env: dict[str, str]) -> None:
+    def test_demo_json_prints_the_eleven_fields(self, env: dict[str, str]) -> None:
         demo = demo_json(env)
         assert set(demo) == DEMO_FIELDS
         assert demo["qualifybase_api_key"].startswith("qbk_live_")
@@ -76,13 +78,14 @@ class TestDemo:
         assert second["clinic_id"] == first["clinic_id"]
         assert second["native_api_key"] != first["native_api_key"]
         assert second["console_password"] != first["console_password"]
+        assert second["provider_password"] != first["provider_password"]
 
     def test_demo_without_json_prints_urls_and_login(self, env: dict[str, str]) -> None:
         result = run_clinicore("demo", env=env)
         assert result.returncode == 0
         assert "/console" in result.stdout and "demo@clinicore.example" in result.stdout
         for line in result.stdout.splitlines():
-            if "Console login" in line:
+            if "login" in line or "Medical director" in line:
                 remember_secret(line.rsplit("/ ", 1)[1].strip())
             for token in line.split():
                 if token.startswith(("qbk_live_", "ck_")) or (len(token) in (40, 48) and token.isalnum()):

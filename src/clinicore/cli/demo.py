@@ -12,7 +12,7 @@ from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicore.cli.demo_telehealth import seed_telehealth_demo
+from clinicore.cli.demo_telehealth import LIVE_PROVIDER_EMAIL, MEDICAL_DIRECTOR_EMAIL, seed_telehealth_demo
 from clinicore.core.audit.service import CLI
 from clinicore.core.crm import service as crm_service
 from clinicore.core.models import AgentDirection, ApiKeyKind, Clinic, Partner
@@ -44,6 +44,8 @@ class DemoResult:
     intakeq_practice_key: str
     intakeq_partner_key: str
     native_api_key: str
+    provider_email: str
+    provider_password: str
 
     def as_json(self) -> dict[str, str]:
         return asdict(self)
@@ -61,6 +63,9 @@ class DemoResult:
                 f"{self.base_url}/intakeq/api/partner   X-Auth-Key {self.intakeq_partner_key}",
             ),
             ("Native API", f"{self.base_url}/api   Bearer {self.native_api_key}"),
+            ("Provider desk", f"{self.base_url}/provider"),
+            ("Provider login", f"{self.provider_email} / {self.provider_password}"),
+            ("Medical director", f"{MEDICAL_DIRECTOR_EMAIL} / {self.provider_password}"),
             ("Health", f"{self.base_url}/healthz"),
         ]
 
@@ -138,6 +143,7 @@ async def _fresh_key(
 
 async def seed_demo(runtime: Runtime) -> DemoResult:
     password = secrets.token_urlsafe(12)
+    provider_password = secrets.token_urlsafe(12)
     async with runtime.sessions() as session, session.begin():
         partner = await tenancy_service.find_or_create_partner(
             session, name=DEMO_PARTNER, clock=runtime.clock
@@ -166,7 +172,7 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
         }
         partner_key = await _fresh_key(session, runtime, ApiKeyKind.intakeq_partner, partner=partner)
         await _demo_schedule(session, runtime, clinic)
-        await seed_telehealth_demo(session, runtime, clinic)
+        await seed_telehealth_demo(session, runtime, clinic, provider_password=provider_password)
     return DemoResult(
         base_url=runtime.settings.base_url,
         clinic_id=str(clinic.id),
@@ -177,4 +183,6 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
         intakeq_practice_key=keys[ApiKeyKind.intakeq_practice],
         intakeq_partner_key=partner_key,
         native_api_key=keys[ApiKeyKind.native],
+        provider_email=LIVE_PROVIDER_EMAIL,
+        provider_password=provider_password,
     )

@@ -1,7 +1,8 @@
 """The telehealth part of ``clinicore demo``: the demo clinic's exam catalog with screening questions,
 two partner pharmacies shipping to every served state with order sets for each Rx exam, a small
 fictional retail directory (loaded from ``data/demo_pharmacies.csv`` through the importer), the
-built-in test providers and one live provider licensed in NY and CA.
+built-in test providers, one live provider licensed in NY and CA and a medical director licensed in
+the same states, both signing in to the provider desk with the password each run prints.
 
 Everything is looked up before it is created, so running the demo again adds nothing twice. All
 names, addresses, phone numbers, NCPDP ids and NDC codes here are fictional (NDCs use the unassigned
@@ -10,12 +11,15 @@ labeler code 00000; phone numbers the 555-01xx range).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicore.core.models import Clinic, Exam, QuestionType, RxType
+from clinicore.core.accounts import service as accounts_service
+from clinicore.core.audit.service import CLI
+from clinicore.core.models import Clinic, DeskAccountKind, Exam, QuestionType, RxType
 from clinicore.core.pharmacy import service as pharmacy_service
 from clinicore.core.pharmacy.importer import DirectoryFormat, DirectoryReader
 from clinicore.core.pharmacy.schemas import DrugItem
@@ -27,6 +31,8 @@ DEMO_DIRECTORY = Path(__file__).parent / "data" / "demo_pharmacies.csv"
 LIVE_PROVIDER_NAME = "Dr. Ana Rivera"
 LIVE_PROVIDER_EMAIL = "provider@clinicore.example"
 LIVE_PROVIDER_STATES = ("NY", "CA")
+MEDICAL_DIRECTOR_NAME = "Dr. Marcus Hale"
+MEDICAL_DIRECTOR_EMAIL = "director@clinicore.example"
 
 YES_NO = (OptionSpec("Yes"), OptionSpec("No"))
 OTHER = OptionSpec("Other", has_free_text=True)
@@ -341,22 +347,60 @@ async def _demo_directory(session: AsyncSession, runtime: Runtime) -> None:
             )
 
 
-async def _demo_providers(session: AsyncSession, runtime: Runtime) -> None:
-    await providers.test_providers(session, clock=runtime.clock)
-    live = await providers.provider_by_email(session, email=LIVE_PROVIDER_EMAIL)
-    if live is None:
-        await providers.create_provider(
+async def _desk_provider(
+    session: AsyncSession, runtime: Runtime, *, name: str, email: str, password: str, director: bool
+) -> None:
+    """A live provider of the desk, licensed in NY and CA (fictional licence numbers, valid for a year
+    from each run), whose password each run resets."""
+    provider = await providers.provider_by_email(session, email=email)
+    if provider is None:
+        provider = await providers.create_provider(
             session,
-            name=LIVE_PROVIDER_NAME,
+            name=name,
             credentials="MD",
-            email=LIVE_PROVIDER_EMAIL,
+            email=email,
             states=LIVE_PROVIDER_STATES,
             clock=runtime.clock,
         )
+    provider.is_medical_director = director
+    expires_on = runtime.clock.now().date() + timedelta(days=365)
+    for state in LIVE_PROVIDER_STATES:
+        await providers.set_license(
+            session,
+            provider_id=provider.id,
+            state=state,
+            license_number=f"{state}-DEMO-{'9' if director else '1'}0001",
+            expires_on=expires_on,
+        )
+    await accounts_service.set_password(
+        session, kind=DeskAccountKind.provider, account_id=provider.id, password=password, actor=CLI
+    )
 
 
-async def seed_telehealth_demo(session: AsyncSession, runtime: Runtime, clinic: Clinic) -> None:
+async def _demo_providers(session: AsyncSession, runtime: Runtime, *, provider_password: str) -> None:
+    await providers.test_providers(session, clock=runtime.clock)
+    await _desk_provider(
+        session,
+        runtime,
+        name=LIVE_PROVIDER_NAME,
+        email=LIVE_PROVIDER_EMAIL,
+        password=provider_password,
+        director=False,
+    )
+    await _desk_provider(
+        session,
+        runtime,
+        name=MEDICAL_DIRECTOR_NAME,
+        email=MEDICAL_DIRECTOR_EMAIL,
+        password=provider_password,
+        director=True,
+    )
+
+
+async def seed_telehealth_demo(
+    session: AsyncSession, runtime: Runtime, clinic: Clinic, *, provider_password: str
+) -> None:
     exams = await _demo_exams(session, runtime, clinic)
     await _demo_partner_pharmacies(session, runtime, clinic, exams)
     await _demo_directory(session, runtime)
-    await _demo_providers(session, runtime)
+    await _demo_providers(session, runtime, provider_password=provider_password)

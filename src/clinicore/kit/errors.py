@@ -39,6 +39,12 @@ class Conflict(CoreError):
     code = "conflict"
 
 
+class Forbidden(CoreError):
+    """The caller is known but may not see or do this (a provider not licensed in the exam's state)."""
+
+    code = "forbidden"
+
+
 class InvalidInput(CoreError):
     code = "invalid_input"
 

@@ -7,6 +7,7 @@ from clinicore.kit.errors import CoreError
 STATUS_BY_CODE = {
     "invalid_input": 400,
     "unauthorized": 401,
+    "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
     "rate_limited": 429,

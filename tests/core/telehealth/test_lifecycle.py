@@ -237,9 +237,7 @@ class TestTakingAndDeciding:
                 session, provider_id=first.id, patient_exam_id=created.patient_exam.id, clock=runtime.clock
             )
         async with runtime.sessions() as session, session.begin():
-            with pytest.raises(
-                Conflict, match="is in_consultation: it can be taken only while the patient waits"
-            ):
+            with pytest.raises(Conflict, match="was already taken by another provider"):
                 await lifecycle.take_exam(
                     session,
                     provider_id=second.id,

@@ -23,6 +23,7 @@ LEGAL = {
     (S.waiting_for_provider, S.cancelled),
     (S.in_consultation, S.completed),
     (S.completed, S.prescribed),
+    (S.completed, S.in_consultation),  # a medical director takes an exam deferred to them
     (S.prescribed, S.confirmed_by_pharmacy),
     (S.confirmed_by_pharmacy, S.shipped),
 }

@@ -133,13 +133,19 @@ async def _active_provider(session: AsyncSession, provider_id: uuid.UUID) -> Pro
     return provider
 
 
+async def licensed_states(session: AsyncSession, provider: Provider, *, clock: Clock) -> set[str]:
+    """The states the provider may practise in today: an expired licence counts as none."""
+    return await repository.provider_states(session, provider.id, on=clock.now().date())
+
+
 async def provider_queue(
-    session: AsyncSession, *, provider_id: uuid.UUID, limit: int = QUEUE_LIMIT
+    session: AsyncSession, *, provider_id: uuid.UUID, limit: int = QUEUE_LIMIT, clock: Clock = system_clock
 ) -> Sequence[PatientExam]:
     """Waiting exams in the states the provider is licensed in, longest wait first. Test exams reach
-    only test providers and live exams only live ones."""
+    only test providers and live exams only live ones. A waiting exam has no provider yet: one taken by
+    another provider is in consultation and never listed."""
     provider = await _active_provider(session, provider_id)
-    states = await repository.provider_states(session, provider.id)
+    states = await licensed_states(session, provider, clock=clock)
     return await repository.waiting_exams_in(session, states=states, is_test=provider.is_test, limit=limit)
 
 
@@ -157,10 +163,16 @@ async def take(session: AsyncSession, record: ExamRecord, *, provider: Provider,
     if provider.is_test != patient_exam.is_test:
         # Indistinguishable from an exam outside the provider's queue.
         raise NotFound(f"patient_exam_id: no patient exam {patient_exam.id}", field="patient_exam_id")
-    if patient_exam.tele_state not in await repository.provider_states(session, provider.id):
+    if patient_exam.tele_state not in await licensed_states(session, provider, clock=clock):
         raise InvalidInput(
             f"provider: not licensed in {patient_exam.tele_state}, the patient's tele_state",
             field="provider_id",
+        )
+    if patient_exam.provider_id is not None and patient_exam.provider_id != provider.id:
+        raise Conflict(
+            f"patient exam {patient_exam.id} was already taken by another provider",
+            field="patient_exam_id",
+            rule="telehealth.exam_already_taken",
         )
     if patient_exam.status != PatientExamStatus.waiting_for_provider:
         raise _refuse(patient_exam, "be taken", "while the patient waits for a provider")

@@ -27,10 +27,15 @@ from clinicore.core.models import (
 )
 from clinicore.core.pharmacy.schemas import DrugItem
 from clinicore.core.telehealth import repository
+from clinicore.core.telehealth.completeness import (
+    PrescriberLicence,
+    PrescriptionDraft,
+    missing_from_prescription,
+)
 from clinicore.core.telehealth.events import PRESCRIPTION_CONFIRMED, PRESCRIPTION_SHIPPED
 from clinicore.core.telehealth.lifecycle import emit_exam_event, load
 from clinicore.core.telehealth.repository import ExamRecord
-from clinicore.core.telehealth.routing import PharmacyKind, ProviderChoice
+from clinicore.core.telehealth.routing import DeliveryMethod, PharmacyKind, ProviderChoice
 from clinicore.core.telehealth.transitions import move
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.errors import Conflict, InvalidInput
@@ -86,6 +91,21 @@ async def _order_set_for(session: AsyncSession, record: ExamRecord, *, order_set
     return order_set
 
 
+def check_prescribable(record: ExamRecord) -> None:
+    """Only an approved Rx exam not prescribed yet can be prescribed."""
+    patient_exam = record.patient_exam
+    if record.exam.rx_type != RxType.rx:
+        raise Conflict(
+            f"patient exam {patient_exam.id} is a GFE exam: nothing to prescribe", field="patient_exam_id"
+        )
+    if patient_exam.status != PatientExamStatus.completed or patient_exam.outcome != ExamOutcome.approved:
+        raise Conflict(
+            f"patient exam {patient_exam.id} is {patient_exam.status} "
+            f"({patient_exam.outcome or 'undecided'}): only an approved exam can be prescribed",
+            field="patient_exam_id",
+        )
+
+
 def _row(prescription_id: uuid.UUID, position: int, item: DrugItem) -> PrescriptionItem:
     return PrescriptionItem(prescription_id=prescription_id, position=position, **item.columns())
 
@@ -109,6 +129,62 @@ async def prescribe(
     return await write_prescription(session, record, order_set_id=order_set_id, items=items, clock=clock)
 
 
+async def prescribe_for_pharmacy(
+    session: AsyncSession,
+    *,
+    provider_id: uuid.UUID,
+    patient_exam_id: int,
+    order_set_id: int | None = None,
+    items: Sequence[DrugItem] = (),
+    clock: Clock = system_clock,
+) -> Prescription:
+    """``prescribe``, for a prescription that goes to a pharmacy: checked complete first
+    (completeness.py) and refused with everything missing, writing nothing."""
+    record = await load(session, patient_exam_id=patient_exam_id)
+    patient_exam = record.patient_exam
+    if patient_exam.provider_id != provider_id:
+        raise Conflict(
+            f"patient exam {patient_exam_id}: only the provider who decided it can prescribe",
+            field="provider_id",
+        )
+    check_prescribable(record)
+    meeting = record.meeting
+    draft_items = list(items)
+    if not draft_items and not routes_to_retail_pharmacy(meeting):
+        order_set = await _order_set_for(session, record, order_set_id=order_set_id)
+        draft_items = [
+            DrugItem.of(item) for item in await repository.order_set_items(session, order_set_id=order_set.id)
+        ]
+    licence = await repository.provider_license(
+        session, provider_id=provider_id, state=patient_exam.tele_state
+    )
+    draft = PrescriptionDraft(
+        tele_state=patient_exam.tele_state,
+        prescriber_licence=(
+            PrescriberLicence(licence.state, licence.license_number, licence.expires_on) if licence else None
+        ),
+        patient_picks_up=routes_to_retail_pharmacy(meeting)
+        and meeting.delivery_method != DeliveryMethod.ship,
+        shipping_address=(
+            meeting.shipping_address_line_1,
+            meeting.shipping_city,
+            meeting.shipping_state,
+            meeting.shipping_zip_code,
+        ),
+        items=draft_items,
+        today=clock.now().date(),
+    )
+    missing = missing_from_prescription(draft)
+    if missing:
+        raise InvalidInput(
+            "prescription: incomplete, missing " + "; ".join(missing),
+            field="prescription",
+            rule="telehealth.prescription_incomplete",
+            params={"missing": missing},
+        )
+    return await write_prescription(session, record, order_set_id=order_set_id, items=items, clock=clock)
+
+
 async def write_prescription(
     session: AsyncSession,
     record: ExamRecord,
@@ -123,16 +199,7 @@ async def write_prescription(
     ``fallback_pharmacy_name``: where explicit items go when the invite routed to no pharmacy at all
     (test mode only)."""
     patient_exam = record.patient_exam
-    if record.exam.rx_type != RxType.rx:
-        raise Conflict(
-            f"patient exam {patient_exam.id} is a GFE exam: nothing to prescribe", field="patient_exam_id"
-        )
-    if patient_exam.status != PatientExamStatus.completed or patient_exam.outcome != ExamOutcome.approved:
-        raise Conflict(
-            f"patient exam {patient_exam.id} is {patient_exam.status} "
-            f"({patient_exam.outcome or 'undecided'}): only an approved exam can be prescribed",
-            field="patient_exam_id",
-        )
+    check_prescribable(record)
     _check_items(items)
     meeting = record.meeting
     now = clock.now()

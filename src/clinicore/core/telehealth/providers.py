@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,8 +33,13 @@ async def create_provider(
     npi: str | None = None,
     password: str | None = None,
     is_test: bool = False,
+    is_medical_director: bool = False,
+    license_numbers: Mapping[str, str] | None = None,
+    licenses_expire_on: date | None = None,
     clock: Clock = system_clock,
 ) -> Provider:
+    """A provider licensed in ``states`` (``license_numbers`` by state; every licence expiring on
+    ``licenses_expire_on``, None: not recorded)."""
     provider = Provider(
         name=name,
         credentials=credentials,
@@ -41,15 +47,45 @@ async def create_provider(
         npi=npi,
         password_hash=hash_password(password) if password else None,
         is_test=is_test,
+        is_medical_director=is_medical_director,
         is_active=True,
         created_at=clock.now(),
     )
     session.add(provider)
     await session.flush()
     licensed = {TEST_STATE} if is_test else {normalise_state(state) for state in states}
-    session.add_all(ProviderLicense(provider_id=provider.id, state=state) for state in sorted(licensed))
+    numbers = {normalise_state(state): number for state, number in (license_numbers or {}).items()}
+    session.add_all(
+        ProviderLicense(
+            provider_id=provider.id,
+            state=state,
+            license_number=numbers.get(state),
+            expires_on=None if is_test else licenses_expire_on,
+        )
+        for state in sorted(licensed)
+    )
     await session.flush()
     return provider
+
+
+async def set_license(
+    session: AsyncSession,
+    *,
+    provider_id: uuid.UUID,
+    state: str,
+    license_number: str | None,
+    expires_on: date | None,
+) -> ProviderLicense:
+    """Add or update the provider's licence in ``state``."""
+    code = normalise_state(state)
+    license = await session.get(ProviderLicense, (provider_id, code))
+    if license is None:
+        license = ProviderLicense(provider_id=provider_id, state=code)
+        session.add(license)
+    license.license_number = license_number
+    license.expires_on = expires_on
+    await session.flush()
+    return license
 
 
 async def licensed_states(session: AsyncSession, *, provider_id: uuid.UUID) -> list[str]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, distinct, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import (
@@ -19,6 +19,7 @@ from clinicore.core.models import (
     Exam,
     ExamAnswer,
     ExamAttachment,
+    ExamOutcome,
     ExamQuestion,
     Meeting,
     OrderSet,
@@ -117,6 +118,47 @@ async def get_meeting(
     return await session.scalar(query)
 
 
+async def get_meeting_by_id(
+    session: AsyncSession, *, meeting_id: uuid.UUID, lock: bool = False
+) -> Meeting | None:
+    """A meeting by its uuid alone: for the patient's page, whose signed link is the credential."""
+    query = select(Meeting).where(Meeting.id == meeting_id)
+    if lock and _locks(session):
+        query = query.with_for_update()
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def meetings_ahead_in_queue(
+    session: AsyncSession, *, meeting_id: uuid.UUID, tele_state: str, is_test: bool
+) -> int | None:
+    """How many other meetings have an exam waiting in the same queue (``tele_state``, live or test)
+    since before this meeting's first waiting exam; ``None`` when none of this meeting's exams waits."""
+    waiting = PatientExam.status == PatientExamStatus.waiting_for_provider
+    mine = (
+        await session.execute(
+            select(func.min(PatientExam.waiting_since), func.min(PatientExam.id)).where(
+                PatientExam.meeting_id == meeting_id, waiting
+            )
+        )
+    ).one()
+    since, first_id = mine
+    if since is None:
+        return None
+    ahead = await session.scalar(
+        select(func.count(distinct(PatientExam.meeting_id))).where(
+            waiting,
+            PatientExam.tele_state == tele_state,
+            PatientExam.is_test.is_(is_test),
+            PatientExam.meeting_id != meeting_id,
+            or_(
+                PatientExam.waiting_since < since,
+                and_(PatientExam.waiting_since == since, PatientExam.id < first_id),
+            ),
+        )
+    )
+    return int(ahead or 0)
+
+
 async def patient_exams_of_meeting(session: AsyncSession, *, meeting_id: uuid.UUID) -> Sequence[PatientExam]:
     return (
         await session.scalars(
@@ -165,11 +207,91 @@ async def get_provider(session: AsyncSession, provider_id: uuid.UUID) -> Provide
     return await session.get(Provider, provider_id)
 
 
-async def provider_states(session: AsyncSession, provider_id: uuid.UUID) -> set[str]:
-    result = await session.scalars(
-        select(ProviderLicense.state).where(ProviderLicense.provider_id == provider_id)
+async def provider_states(
+    session: AsyncSession, provider_id: uuid.UUID, *, on: date | None = None
+) -> set[str]:
+    """The states of the provider's licences; with ``on``, only those not expired that day."""
+    query = select(ProviderLicense.state).where(ProviderLicense.provider_id == provider_id)
+    if on is not None:
+        query = query.where(or_(ProviderLicense.expires_on.is_(None), ProviderLicense.expires_on >= on))
+    return set(await session.scalars(query))
+
+
+async def provider_license(
+    session: AsyncSession, *, provider_id: uuid.UUID, state: str
+) -> ProviderLicense | None:
+    return await session.get(ProviderLicense, (provider_id, state))
+
+
+async def deferred_exams_in(session: AsyncSession, *, states: set[str], limit: int) -> Sequence[PatientExam]:
+    """Live exams deferred to a medical director in these states, deferred longest ago first."""
+    if not states:
+        return []
+    query = (
+        select(PatientExam)
+        .where(
+            PatientExam.status == PatientExamStatus.completed,
+            PatientExam.outcome == ExamOutcome.deferred,
+            PatientExam.tele_state.in_(states),
+            PatientExam.is_test.is_(False),
+        )
+        .order_by(PatientExam.decided_at, PatientExam.id)
+        .limit(limit)
     )
-    return set(result)
+    return (await session.scalars(query)).all()
+
+
+async def consultations_of(
+    session: AsyncSession, *, provider_id: uuid.UUID, limit: int
+) -> Sequence[PatientExam]:
+    """Exams the provider took and has not decided yet, oldest first."""
+    query = (
+        select(PatientExam)
+        .where(
+            PatientExam.provider_id == provider_id, PatientExam.status == PatientExamStatus.in_consultation
+        )
+        .order_by(PatientExam.consultation_started_at, PatientExam.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def exam_titles(session: AsyncSession, exam_ids: set[int]) -> dict[int, str]:
+    if not exam_ids:
+        return {}
+    rows = await session.execute(select(Exam.id, Exam.title).where(Exam.id.in_(exam_ids)))
+    return {exam_id: title for exam_id, title in rows.all()}
+
+
+async def earlier_exams_of_client(
+    session: AsyncSession, *, clinic_id: uuid.UUID, client_id: uuid.UUID, before_id: int, limit: int
+) -> Sequence[tuple[PatientExam, str]]:
+    """The client's other exams at this clinic made before ``before_id``, newest first, with titles."""
+    rows = await session.execute(
+        select(PatientExam, Exam.title)
+        .join(Exam, Exam.id == PatientExam.exam_id)
+        .where(
+            PatientExam.clinic_id == clinic_id,
+            PatientExam.client_id == client_id,
+            PatientExam.id < before_id,
+        )
+        .order_by(PatientExam.id.desc())
+        .limit(limit)
+    )
+    return [(patient_exam, title) for patient_exam, title in rows.all()]
+
+
+async def attachment_of(
+    session: AsyncSession, *, patient_exam_id: int, attachment_id: uuid.UUID
+) -> tuple[ExamAttachment, StoredFile] | None:
+    row = (
+        await session.execute(
+            select(ExamAttachment, StoredFile)
+            .join(StoredFile, StoredFile.id == ExamAttachment.file_id)
+            .where(ExamAttachment.patient_exam_id == patient_exam_id, ExamAttachment.id == attachment_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def waiting_exams_in(
@@ -285,6 +407,17 @@ async def first_active_order_set(
     if pharmacy_id is not None:
         query = query.where(OrderSet.pharmacy_id == pharmacy_id)
     return await session.scalar(query.order_by(OrderSet.id).limit(1))
+
+
+async def active_order_sets(
+    session: AsyncSession, *, clinic_id: uuid.UUID, exam_id: int, pharmacy_id: int | None
+) -> Sequence[OrderSet]:
+    query = select(OrderSet).where(
+        OrderSet.clinic_id == clinic_id, OrderSet.exam_id == exam_id, OrderSet.is_active.is_(True)
+    )
+    if pharmacy_id is not None:
+        query = query.where(OrderSet.pharmacy_id == pharmacy_id)
+    return (await session.scalars(query.order_by(OrderSet.id))).all()
 
 
 async def order_set_items(session: AsyncSession, *, order_set_id: int) -> Sequence[OrderSetItem]:

@@ -3,6 +3,7 @@
     pending -> in_questionnaire -> waiting_for_provider -> in_consultation -> completed (an outcome)
     pending -> waiting_for_provider            (every question answered before the visit)
     waiting_for_provider -> completed          (Missed: no provider within 3 minutes)
+    completed -> in_consultation               (a medical director takes an exam deferred to them)
     completed -> prescribed -> confirmed_by_pharmacy -> shipped   (an approved Rx exam)
     pending | in_questionnaire | waiting_for_provider -> cancelled   (before a provider acts)
 
@@ -30,7 +31,7 @@ TRANSITIONS: Mapping[PatientExamStatus, frozenset[PatientExamStatus]] = {
     S.in_questionnaire: frozenset({S.waiting_for_provider, S.cancelled}),
     S.waiting_for_provider: frozenset({S.in_consultation, S.completed, S.cancelled}),
     S.in_consultation: frozenset({S.completed}),
-    S.completed: frozenset({S.prescribed}),
+    S.completed: frozenset({S.prescribed, S.in_consultation}),
     S.prescribed: frozenset({S.confirmed_by_pharmacy}),
     S.confirmed_by_pharmacy: frozenset({S.shipped}),
     S.shipped: frozenset(),

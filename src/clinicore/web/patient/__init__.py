@@ -1,0 +1,1 @@
+"""The patient's meeting page at ``meeting_url`` (``/meet/<meeting_uuid>?signature=…``)."""

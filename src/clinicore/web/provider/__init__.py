@@ -1,0 +1,1 @@
+"""The provider desk: sign-in, the queue, the consultation page, decisions and prescriptions."""

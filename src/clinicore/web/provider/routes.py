@@ -1,0 +1,414 @@
+"""Provider desk pages (``/provider``). Each handler reads its form, calls the core once and redirects,
+or shows the page again with the core's reason. Who may open or act on an exam is the core's rule
+(core/telehealth/desk.py, lifecycle.py, prescriptions.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from clinicore.core.accounts import service as accounts_service
+from clinicore.core.accounts.service import SignedInDesk
+from clinicore.core.models import DeskAccountKind, ExamOutcome
+from clinicore.core.telehealth import desk, lifecycle, prescriptions
+from clinicore.kit.errors import Forbidden, RateLimited
+from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
+from clinicore.runtime import Runtime
+from clinicore.web.console.forms import Refusal, refusal_context, submit_form
+from clinicore.web.provider.forms import OUTCOMES, DecisionForm, EmptyForm, PrescriptionForm, SignInForm
+from clinicore.web.provider.pages import render
+from clinicore.web.provider.session import (
+    DESK,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    SIGN_IN_PATH,
+    CurrentProvider,
+    ProviderDeskRoute,
+    new_login_csrf_token,
+    safe_next_path,
+    sign_in_throttle,
+)
+
+router = APIRouter(include_in_schema=False, route_class=ProviderDeskRoute)
+
+NOTICES = {
+    "taken": "You took this exam: the consultation has started.",
+    "deferred-taken": "You took this deferred exam.",
+    "decided": "Decision saved.",
+    "prescribed": "Prescription sent to the pharmacy.",
+    "signed-out": "You are signed out.",
+}
+OUTCOME_CHOICES = [(key, outcome.value) for key, outcome in OUTCOMES.items()]
+
+
+def forbidden_first(
+    show: Callable[[Refusal], Awaitable[Response]],
+) -> Callable[[Refusal], Awaitable[Response]]:
+    """A refusal that is a ``Forbidden`` is the desk's 403 page, never the form again."""
+
+    async def refused(refusal: Refusal) -> Response:
+        if isinstance(refusal.error, Forbidden):
+            raise refusal.error
+        return await show(refusal)
+
+    return refused
+
+
+def exam_path(patient_exam_id: int, notice: str | None = None) -> str:
+    return f"{DESK}/exams/{patient_exam_id}" + (f"?notice={notice}" if notice else "")
+
+
+# --- sign-in ----------------------------------------------------------------------------------------
+
+
+def _set_login_csrf_cookie(runtime: Runtime, response: Response, token: str) -> None:
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=runtime.settings.secure_cookies,
+        path=SIGN_IN_PATH,
+    )
+
+
+def _sign_in_page(
+    request: Request,
+    runtime: Runtime,
+    *,
+    next_path: str | None,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    token = new_login_csrf_token()
+    response = render(
+        request,
+        "provider/sign_in.html",
+        status_code=status_code,
+        csrf_token=token,
+        next=safe_next_path(next_path),
+        error=error,
+        notice=NOTICES.get(notice or ""),
+    )
+    _set_login_csrf_cookie(runtime, response, token)
+    return response
+
+
+@router.get(SIGN_IN_PATH)
+async def sign_in_page(
+    request: Request, runtime: RuntimeDep, next: str | None = None, notice: str | None = None
+) -> Response:
+    return _sign_in_page(request, runtime, next_path=next, notice=notice)
+
+
+@router.post(SIGN_IN_PATH)
+async def sign_in(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
+    client_address = request.client.host if request.client else "unknown"
+
+    async def act(form: SignInForm) -> Response:
+        opened = await accounts_service.sign_in(
+            session,
+            kind=DeskAccountKind.provider,
+            email=form.email,
+            password=form.password,
+            client_address=client_address,
+            throttle=sign_in_throttle(runtime),
+            clock=runtime.clock,
+        )
+        response = RedirectResponse(safe_next_path(form.next), status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            opened.token,
+            max_age=int(accounts_service.SESSION_LIFETIME.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=runtime.settings.secure_cookies,
+            path=DESK,
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path=SIGN_IN_PATH)
+        return response
+
+    async def refused(refusal: Refusal) -> Response:
+        response = _sign_in_page(
+            request,
+            runtime,
+            next_path=refusal.form.get("next"),
+            error=refusal.message,
+            status_code=refusal.status_code,
+        )
+        if isinstance(refusal.error, RateLimited):
+            response.headers["Retry-After"] = str(refusal.error.retry_after)
+        return response
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=request.cookies.get(LOGIN_CSRF_COOKIE),
+        form=SignInForm,
+        act=act,
+        refused=refused,
+    )
+
+
+@router.post(f"{DESK}/sign-out")
+async def sign_out(
+    request: Request, signed_in: CurrentProvider, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    async def act(_form: EmptyForm) -> Response:
+        await accounts_service.sign_out(session, signed_in=signed_in, clock=runtime.clock)
+        response = RedirectResponse(f"{SIGN_IN_PATH}?notice=signed-out", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path=DESK)
+        return response
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=signed_in.desk_session.csrf_token,
+        form=EmptyForm,
+        act=act,
+        refused=forbidden_first(
+            lambda refusal: _queue_page(request, signed_in, session, runtime, refusal=refusal)
+        ),
+    )
+
+
+# --- the queue --------------------------------------------------------------------------------------
+
+
+async def _queue_page(
+    request: Request,
+    signed_in: SignedInDesk,
+    session: SessionDep,
+    runtime: Runtime,
+    *,
+    refusal: Refusal | None = None,
+) -> Response:
+    queues = await desk.desk_queues(session, provider_id=signed_in.account.id, clock=runtime.clock)
+    context = refusal_context(refusal)
+    return render(
+        request,
+        "provider/queue.html",
+        status_code=context.pop("status_code"),
+        **context,
+        desk=signed_in,
+        queues=queues,
+    )
+
+
+@router.get(DESK)
+async def queue(
+    request: Request, signed_in: CurrentProvider, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    return await _queue_page(request, signed_in, session, runtime)
+
+
+@router.post(f"{DESK}/exams/{{patient_exam_id}}/take")
+async def take(
+    request: Request,
+    patient_exam_id: int,
+    signed_in: CurrentProvider,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    async def act(_form: EmptyForm) -> str:
+        await lifecycle.take_exam(
+            session, provider_id=signed_in.account.id, patient_exam_id=patient_exam_id, clock=runtime.clock
+        )
+        return exam_path(patient_exam_id, "taken")
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=signed_in.desk_session.csrf_token,
+        form=EmptyForm,
+        act=act,
+        refused=forbidden_first(
+            lambda refusal: _queue_page(request, signed_in, session, runtime, refusal=refusal)
+        ),
+    )
+
+
+@router.post(f"{DESK}/exams/{{patient_exam_id}}/take-deferred")
+async def take_deferred(
+    request: Request,
+    patient_exam_id: int,
+    signed_in: CurrentProvider,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    async def act(_form: EmptyForm) -> str:
+        await desk.take_deferred(
+            session, provider_id=signed_in.account.id, patient_exam_id=patient_exam_id, clock=runtime.clock
+        )
+        return exam_path(patient_exam_id, "deferred-taken")
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=signed_in.desk_session.csrf_token,
+        form=EmptyForm,
+        act=act,
+        refused=forbidden_first(
+            lambda refusal: _queue_page(request, signed_in, session, runtime, refusal=refusal)
+        ),
+    )
+
+
+# --- the consultation -------------------------------------------------------------------------------
+
+
+async def _exam_page(
+    request: Request,
+    signed_in: SignedInDesk,
+    session: SessionDep,
+    runtime: Runtime,
+    patient_exam_id: int,
+    *,
+    order_set_id: int | None = None,
+    notice: str | None = None,
+    refusal: Refusal | None = None,
+) -> Response:
+    consultation = await desk.open_consultation(
+        session, provider_id=signed_in.account.id, patient_exam_id=patient_exam_id, clock=runtime.clock
+    )
+    bind_clinic(request, consultation.record.clinic.id)
+    form = (
+        await desk.prescription_form(session, consultation.record, order_set_id=order_set_id)
+        if consultation.can_prescribe
+        else None
+    )
+    context = refusal_context(refusal)
+    return render(
+        request,
+        "provider/exam.html",
+        status_code=context.pop("status_code"),
+        **context,
+        desk=signed_in,
+        consultation=consultation,
+        record=consultation.record,
+        prescription_form=form,
+        outcomes=OUTCOME_CHOICES,
+        notice=NOTICES.get(notice or ""),
+        deferred=ExamOutcome.deferred.value,
+    )
+
+
+@router.get(f"{DESK}/exams/{{patient_exam_id}}")
+async def exam(
+    request: Request,
+    patient_exam_id: int,
+    signed_in: CurrentProvider,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    order_set_id: int | None = None,
+    notice: str | None = None,
+) -> Response:
+    return await _exam_page(
+        request, signed_in, session, runtime, patient_exam_id, order_set_id=order_set_id, notice=notice
+    )
+
+
+@router.get(f"{DESK}/exams/{{patient_exam_id}}/attachments/{{attachment_id}}")
+async def attachment(
+    patient_exam_id: int,
+    attachment_id: uuid.UUID,
+    signed_in: CurrentProvider,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    stored, data = await desk.attachment_for_provider(
+        session,
+        provider_id=signed_in.account.id,
+        patient_exam_id=patient_exam_id,
+        attachment_id=attachment_id,
+        storage=runtime.storage,
+        clock=runtime.clock,
+    )
+    return Response(
+        data,
+        media_type=stored.content_type,
+        headers={
+            "Cache-Control": "private, no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'inline; filename="attachment-{stored.id}"',
+        },
+    )
+
+
+@router.post(f"{DESK}/exams/{{patient_exam_id}}/decision")
+async def decision(
+    request: Request,
+    patient_exam_id: int,
+    signed_in: CurrentProvider,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    async def act(form: DecisionForm) -> str:
+        await lifecycle.decide(
+            session,
+            provider_id=signed_in.account.id,
+            patient_exam_id=patient_exam_id,
+            outcome=form.outcome,
+            reason=form.reason,
+            links=runtime.links,
+            clock=runtime.clock,
+        )
+        return exam_path(patient_exam_id, "decided")
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=signed_in.desk_session.csrf_token,
+        form=DecisionForm,
+        act=act,
+        refused=lambda refusal: _exam_page(
+            request, signed_in, session, runtime, patient_exam_id, refusal=refusal
+        ),
+    )
+
+
+@router.post(f"{DESK}/exams/{{patient_exam_id}}/prescription")
+async def prescription(
+    request: Request,
+    patient_exam_id: int,
+    signed_in: CurrentProvider,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    async def act(form: PrescriptionForm) -> str:
+        await prescriptions.prescribe_for_pharmacy(
+            session,
+            provider_id=signed_in.account.id,
+            patient_exam_id=patient_exam_id,
+            order_set_id=form.order_set_id,
+            items=form.items,
+            clock=runtime.clock,
+        )
+        return exam_path(patient_exam_id, "prescribed")
+
+    async def refused(refusal: Refusal) -> Response:
+        order_set = refusal.form.get("order_set_id", "")
+        return await _exam_page(
+            request,
+            signed_in,
+            session,
+            runtime,
+            patient_exam_id,
+            order_set_id=int(order_set) if order_set.isdigit() and len(order_set) < 12 else None,
+            refusal=refusal,
+        )
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=signed_in.desk_session.csrf_token,
+        form=PrescriptionForm,
+        act=act,
+        refused=forbidden_first(refused),
+    )
