@@ -22,8 +22,8 @@ from clinicore.core.models import ExamOutcome, PatientExam
 from clinicore.core.telehealth import lifecycle
 from clinicore.core.telehealth.invites import meeting_path
 from clinicore.runtime import Runtime
-from tests.core.telehealth.meeting_factory import answer_all, attach, create_live_provider
 from tests.e2e.test_console_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
+from tests.factories import answer_all, attach, create_live_provider
 from tests.support import ARTIFACTS, ServerProcess, clinicore_env, free_port, remember_secret
 from tests.web.patient.pages import PNG, ArrangedVisit, arrange_visit, directory_pharmacy
 

@@ -16,8 +16,8 @@ from clinicore.config import load_settings
 from clinicore.core.models import Clinic, Event, PatientExam
 from clinicore.core.telehealth import catalog, lifecycle
 from clinicore.runtime import Runtime
-from tests.core.telehealth.meeting_factory import answer_all, create_meeting
 from tests.e2e.test_console_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
+from tests.factories import answer_all, create_meeting
 from tests.support import ServerProcess, clinicore_env, remember_secret, run_clinicore
 
 pytestmark = pytest.mark.browser

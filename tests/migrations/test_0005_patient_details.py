@@ -40,8 +40,7 @@ from clinicore.kit.clock import FrozenClock
 from clinicore.migrations import alembic_config, upgrade_database
 from clinicore.runtime import Runtime
 from tests.conftest import POSTGRES_URL
-from tests.factories import create_clinic
-from tests.telehealth_factories import create_catalog
+from tests.factories import create_catalog, create_clinic
 
 T0 = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
 PHONE = "+15552223232"  # the doc's sample number, sent for every patient

@@ -14,8 +14,7 @@ from clinicore.core.events import service as events_service
 from clinicore.runtime import Runtime
 from tests.conftest import POSTGRES_URL
 from tests.core.events.receiver import Receiver, running_receiver
-from tests.core.events.webhook_factories import create_endpoint
-from tests.factories import create_clinic
+from tests.factories import create_clinic, create_endpoint
 from tests.worker.processes import WorkerProcess
 
 EVENTS = 300

@@ -17,15 +17,15 @@ from clinicore.core.models import WebhookAttemptOutcome, WebhookDeliveryStatus
 from clinicore.kit.clock import FrozenClock
 from clinicore.runtime import Runtime
 from tests.core.events.receiver import Answer, Receiver, running_receiver
-from tests.core.events.webhook_factories import (
+from tests.factories import (
     attempts_of,
+    create_clinic,
     create_endpoint,
     delivery_of,
     emit_event,
     reload_endpoint,
     run_webhook_jobs,
 )
-from tests.factories import create_clinic
 from tests.support import free_port
 
 

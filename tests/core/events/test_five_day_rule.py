@@ -13,8 +13,7 @@ from clinicore.runtime import Runtime
 from clinicore.worker.emails import send_queued_emails
 from tests.core.events.receiver import Answer, Receiver
 from tests.core.events.smtp_sink import SmtpSink, running_smtp_sink
-from tests.core.events.webhook_factories import create_endpoint, emit_event, reload_endpoint, run_webhook_jobs
-from tests.factories import create_clinic
+from tests.factories import create_clinic, create_endpoint, emit_event, reload_endpoint, run_webhook_jobs
 
 
 @pytest.fixture

@@ -13,14 +13,14 @@ from clinicore.core.models import Clinic, WebhookEndpoint, WebhookFormat
 from clinicore.kit.clock import FrozenClock
 from clinicore.runtime import Runtime
 from tests.core.events.receiver import Receiver
-from tests.core.events.webhook_factories import (
+from tests.factories import (
+    create_clinic,
     create_endpoint,
     deliveries_of,
     emit_event,
     fan_out,
     run_webhook_jobs,
 )
-from tests.factories import create_clinic
 
 MEETING = "meeting"
 

@@ -18,7 +18,8 @@ from clinicore.core.telehealth.events import PATIENT_EXAM_COMPLETED
 from clinicore.kit.errors import InvalidInput
 from clinicore.runtime import Runtime
 from tests.core.events.receiver import Receiver
-from tests.core.events.webhook_factories import (
+from tests.factories import (
+    create_clinic,
     create_endpoint,
     deliveries_of,
     delivery_of,
@@ -26,7 +27,6 @@ from tests.core.events.webhook_factories import (
     fan_out,
     run_webhook_jobs,
 )
-from tests.factories import create_clinic
 
 
 async def events_of(runtime: Runtime, aggregate_id: str) -> list[Event]:

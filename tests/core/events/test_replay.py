@@ -12,8 +12,7 @@ from clinicore.kit.clock import FrozenClock
 from clinicore.kit.errors import Conflict
 from clinicore.runtime import Runtime
 from tests.core.events.receiver import Answer, Receiver
-from tests.core.events.webhook_factories import create_endpoint, delivery_of, emit_event, run_webhook_jobs
-from tests.factories import create_clinic
+from tests.factories import create_clinic, create_endpoint, delivery_of, emit_event, run_webhook_jobs
 
 
 class TestReplayEvent:

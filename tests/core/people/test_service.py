@@ -16,9 +16,7 @@ from clinicore.core.people import service as people_service
 from clinicore.kit.clock import FrozenClock
 from clinicore.kit.errors import InvalidInput
 from clinicore.runtime import Runtime
-from tests.core.telehealth.meeting_factory import create_meeting
-from tests.factories import create_clinic
-from tests.telehealth_factories import create_catalog
+from tests.factories import create_catalog, create_clinic, create_meeting
 
 NOW = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
 

@@ -14,8 +14,7 @@ from clinicore.core.pharmacy import service as pharmacy_service
 from clinicore.core.pharmacy.schemas import DrugItem, RetailPharmacyRecord
 from clinicore.kit.errors import InvalidInput, NotFound
 from clinicore.runtime import Runtime
-from tests.factories import create_clinic
-from tests.telehealth_factories import Catalog, create_catalog
+from tests.factories import Catalog, create_catalog, create_clinic
 
 ITEM = DrugItem(drug_name="Finasteride", strength="1 mg", form="tablet", quantity="90", days_supply=90)
 

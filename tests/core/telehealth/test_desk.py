@@ -29,15 +29,16 @@ from clinicore.core.telehealth.completeness import (
 from clinicore.kit.clock import FrozenClock
 from clinicore.kit.errors import Conflict, Forbidden, InvalidInput
 from clinicore.runtime import Runtime
-from tests.core.telehealth.meeting_factory import (
+from tests.factories import (
     RETAIL_PHARMACY_ROUTING,
     ArrangedMeeting,
+    Catalog,
     answer_all,
+    create_catalog,
+    create_clinic,
     create_meeting,
     reload_exam,
 )
-from tests.factories import create_clinic
-from tests.telehealth_factories import Catalog, create_catalog
 
 START = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
 TODAY = START.date()

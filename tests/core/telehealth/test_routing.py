@@ -23,8 +23,7 @@ from clinicore.core.telehealth.routing import (
 from clinicore.core.telehealth.schemas import InviteRequest, InviteResult, PatientDetails
 from clinicore.kit.errors import InvalidInput, NotFound
 from clinicore.runtime import Runtime
-from tests.factories import create_clinic
-from tests.telehealth_factories import Catalog, create_catalog
+from tests.factories import Catalog, create_catalog, create_clinic
 
 CVS = RetailPharmacy(
     ncpdpid="3345678",

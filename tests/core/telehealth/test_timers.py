@@ -27,17 +27,18 @@ from clinicore.kit.clock import FrozenClock
 from clinicore.runtime import Runtime
 from clinicore.worker.loop import DEFAULT_JOBS
 from clinicore.worker.telehealth import run_telehealth_timers
-from tests.core.telehealth.meeting_factory import (
+from tests.factories import (
     RETAIL_PHARMACY_ROUTING,
     ArrangedMeeting,
+    Catalog,
     answer_all,
+    create_catalog,
+    create_clinic,
     create_live_provider,
     create_meeting,
     create_partner_pharmacy,
     reload_exam,
 )
-from tests.factories import create_clinic
-from tests.telehealth_factories import Catalog, create_catalog
 
 START = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
 

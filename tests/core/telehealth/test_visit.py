@@ -18,17 +18,18 @@ from clinicore.core.telehealth.visit import VisitStep
 from clinicore.kit.clock import FrozenClock
 from clinicore.kit.errors import Conflict, InvalidInput
 from clinicore.runtime import Runtime
-from tests.core.telehealth.meeting_factory import (
+from tests.factories import (
     RETAIL_PHARMACY_ROUTING,
     ArrangedMeeting,
+    Catalog,
     answer_all,
     attach,
+    create_catalog,
+    create_clinic,
     create_live_provider,
     create_meeting,
     reload_exam,
 )
-from tests.factories import create_clinic
-from tests.telehealth_factories import Catalog, create_catalog
 
 START = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
 

@@ -13,8 +13,7 @@ from clinicore.config import Environment
 from clinicore.kit.clock import FrozenClock
 from clinicore.runtime import Runtime
 from tests.core.events.receiver import Answer, running_receiver
-from tests.core.events.webhook_factories import emit_event, run_webhook_jobs
-from tests.factories import create_clinic, create_key
+from tests.factories import create_clinic, create_key, emit_event, run_webhook_jobs
 from tests.support import remember_secret
 
 ENDPOINT_FIELDS = {

@@ -20,13 +20,13 @@ from clinicore.core.scheduling.availability import LocalRange
 from clinicore.kit.clock import FrozenClock
 from clinicore.runtime import Runtime
 from tests.core.events.receiver import Receiver, running_receiver
-from tests.core.events.webhook_factories import run_webhook_jobs
 from tests.factories import (
     create_campaign,
     create_clinic,
     create_key,
     create_lead,
     create_practitioner,
+    run_webhook_jobs,
     set_booking_rules,
 )
 from tests.support import remember_secret

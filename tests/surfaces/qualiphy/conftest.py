@@ -14,8 +14,7 @@ from clinicore.app import create_app
 from clinicore.core.models import ApiKeyKind
 from clinicore.kit.clock import FrozenClock
 from clinicore.runtime import Runtime
-from tests.factories import ClinicFixture, create_clinic, create_key
-from tests.telehealth_factories import Catalog, create_catalog
+from tests.factories import Catalog, ClinicFixture, create_catalog, create_clinic, create_key
 
 NOW = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
 BASE_URL = "http://testserver/qualiphy/api"

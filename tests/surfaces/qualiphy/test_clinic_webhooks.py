@@ -13,8 +13,7 @@ import pytest
 
 from clinicore.core.telehealth.events import INVITE_WEBHOOK_EVENT_TYPES
 from tests.core.events.receiver import Receiver, running_receiver
-from tests.core.events.webhook_factories import run_webhook_jobs
-from tests.factories import create_key
+from tests.factories import create_key, run_webhook_jobs
 from tests.support import remember_secret
 from tests.surfaces.qualiphy.conftest import QualiphyClinic
 from tests.surfaces.qualiphy.test_webhooks import (

@@ -17,7 +17,7 @@ from clinicore.app import create_app
 from clinicore.core.models import Clinic, Event, ExamOutcome
 from clinicore.core.telehealth import lifecycle
 from clinicore.core.telehealth.documents import ConsultationDocument, latin1, render_consultation_pdf
-from tests.core.telehealth.meeting_factory import answer_all, attach, create_live_provider, create_meeting
+from tests.factories import answer_all, attach, create_live_provider, create_meeting
 from tests.surfaces.qualiphy.conftest import NOW, QualiphyClinic
 
 

@@ -73,7 +73,7 @@ async def set_status(qp: QualiphyClinic, patient_exam_id: int, status: PatientEx
 
 @dataclass
 class Screening:
-    """The ids of the screening of tests/telehealth_factories.py (the botox exam has all of it): q1 single
+    """The ids of the screening of tests/factories/catalog.py (the botox exam has all of it): q1 single
     Yes/No, q2 multi with a free-text "Other", q3 free text."""
 
     pregnant: int

@@ -25,8 +25,7 @@ from clinicore.core.telehealth.snapshots import consultation_document_url
 from clinicore.kit.signing import secret_key
 from clinicore.worker.telehealth import run_telehealth_timers
 from tests.core.events.receiver import ReceivedWebhook, Receiver, running_receiver
-from tests.core.events.webhook_factories import run_webhook_jobs
-from tests.core.telehealth.meeting_factory import answer_all
+from tests.factories import answer_all, run_webhook_jobs
 from tests.surfaces.qualiphy.conftest import NOW, QualiphyClinic
 from tests.surfaces.qualiphy.test_consultation_pdf import pdf_text
 from tests.surfaces.qualiphy.test_golden_events import golden, same_shape

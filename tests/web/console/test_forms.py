@@ -22,8 +22,16 @@ from clinicore.core.scheduling.availability import LocalRange, WorkingHours
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.errors import Conflict
 from clinicore.runtime import Runtime
-from tests.core.events.webhook_factories import create_endpoint, emit_event, run_webhook_jobs
-from tests.factories import ClinicFixture, create_agent, create_clinic, create_key, create_practitioner
+from tests.factories import (
+    ClinicFixture,
+    create_agent,
+    create_clinic,
+    create_endpoint,
+    create_key,
+    create_practitioner,
+    emit_event,
+    run_webhook_jobs,
+)
 from tests.web.console.pages import console_csrf, page_csrf, sign_in
 from tests.web.console.test_scheduling_pages import MONDAY, book, utc
 from tests.web.frozen_console import FrozenApp, frozen_app

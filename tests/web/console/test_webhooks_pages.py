@@ -10,8 +10,7 @@ from clinicore.kit.clock import FrozenClock
 from clinicore.runtime import Runtime
 from clinicore.web.console.clinic_time import ClinicTime
 from tests.core.events.receiver import Answer, Receiver, running_receiver
-from tests.core.events.webhook_factories import emit_event, run_webhook_jobs
-from tests.factories import ClinicFixture, create_clinic
+from tests.factories import ClinicFixture, create_clinic, emit_event, run_webhook_jobs
 from tests.support import remember_secret
 from tests.web.console.pages import console_csrf, sign_in
 

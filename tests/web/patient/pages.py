@@ -17,9 +17,7 @@ from clinicore.core.pharmacy.schemas import RetailPharmacyRecord
 from clinicore.core.telehealth.invites import meeting_path
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.runtime import Runtime
-from tests.core.telehealth.meeting_factory import ArrangedMeeting, create_meeting
-from tests.factories import create_clinic
-from tests.telehealth_factories import Catalog, create_catalog
+from tests.factories import ArrangedMeeting, Catalog, create_catalog, create_clinic, create_meeting
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + secrets.token_bytes(64)

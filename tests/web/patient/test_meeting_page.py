@@ -12,7 +12,7 @@ from clinicore.core.models import ExamAnswer, ExamAttachment, ExamOutcome, Meeti
 from clinicore.core.telehealth import invites, lifecycle
 from clinicore.core.telehealth.invites import meeting_path
 from clinicore.runtime import Runtime
-from tests.core.telehealth.meeting_factory import (
+from tests.factories import (
     RETAIL_PHARMACY_ROUTING,
     answer_all,
     attach,
@@ -37,7 +37,7 @@ async def stored_meeting(runtime: Runtime, visit: ArrangedVisit) -> Meeting:
 
 
 async def answer_screening(client: httpx.AsyncClient, visit: ArrangedVisit, index: int = 0) -> httpx.Response:
-    """Answer the SCREENING questions of tests/telehealth_factories.py on the page, as shown."""
+    """Answer the SCREENING questions of tests/factories/catalog.py on the page, as shown."""
     page = await client.get(visit.url)
     patient_exam = visit.patient_exams[index]
     fields: list[tuple[str, str]] = [("patient_exam_id", str(patient_exam.id))]

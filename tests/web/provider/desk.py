@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from clinicore.core.models import Clinic, ExamAttachment, Provider, StoredFile
 from clinicore.core.telehealth import lifecycle, providers
 from clinicore.runtime import Runtime
-from tests.core.telehealth.meeting_factory import ArrangedMeeting, answer_all, create_meeting
+from tests.factories import ArrangedMeeting, answer_all, create_meeting
 from tests.support import remember_secret
 from tests.web.console.pages import csrf_token
 

@@ -17,16 +17,17 @@ from clinicore.core.models import AuditEntry, Clinic, Event, PatientExam
 from clinicore.core.models import TestOutcome as NamedOutcome
 from clinicore.core.telehealth import lifecycle
 from clinicore.runtime import Runtime
-from tests.core.telehealth.meeting_factory import (
+from tests.factories import (
     RETAIL_PHARMACY_ROUTING,
     ArrangedMeeting,
+    Catalog,
     answer_all,
+    create_catalog,
+    create_clinic,
     create_meeting,
     create_partner_pharmacy,
     reload_exam,
 )
-from tests.factories import create_clinic
-from tests.telehealth_factories import Catalog, create_catalog
 from tests.web.console.pages import sign_in as console_sign_in
 from tests.web.provider.desk import (
     PNG,

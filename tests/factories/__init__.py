@@ -1,0 +1,83 @@
+"""Test factories, one import for every test: clinics and keys, scheduling and CRM (``clinics``), the
+exam catalog (``catalog``), meetings, providers and partner pharmacies (``meetings``), webhook endpoints
+and jobs (``webhooks``). Arrange through the core, as a client of it would."""
+
+from tests.factories.catalog import (
+    SCREENING,
+    YES_NO,
+    Catalog,
+    create_catalog,
+)
+from tests.factories.clinics import (
+    NINE_TO_FIVE,
+    WEEKDAYS_NINE_TO_FIVE,
+    ClinicFixture,
+    create_agent,
+    create_campaign,
+    create_clinic,
+    create_key,
+    create_lead,
+    create_practitioner,
+    set_booking_rules,
+)
+from tests.factories.meetings import (
+    RETAIL_PHARMACY_ROUTING,
+    TEST_NAMES,
+    UNSET,
+    ArrangedMeeting,
+    ArrangedPharmacy,
+    answer_all,
+    attach,
+    create_live_provider,
+    create_meeting,
+    create_partner_pharmacy,
+    first_test_provider,
+    reload_exam,
+)
+from tests.factories.webhooks import (
+    attempts_of,
+    create_endpoint,
+    deliveries_of,
+    delivery_of,
+    emit_event,
+    fan_out,
+    reload_endpoint,
+    run_webhook_jobs,
+)
+
+__all__ = [
+    "NINE_TO_FIVE",
+    "RETAIL_PHARMACY_ROUTING",
+    "SCREENING",
+    "TEST_NAMES",
+    "UNSET",
+    "WEEKDAYS_NINE_TO_FIVE",
+    "YES_NO",
+    "ArrangedMeeting",
+    "ArrangedPharmacy",
+    "Catalog",
+    "ClinicFixture",
+    "answer_all",
+    "attach",
+    "attempts_of",
+    "create_agent",
+    "create_campaign",
+    "create_catalog",
+    "create_clinic",
+    "create_endpoint",
+    "create_key",
+    "create_lead",
+    "create_live_provider",
+    "create_meeting",
+    "create_partner_pharmacy",
+    "create_practitioner",
+    "deliveries_of",
+    "delivery_of",
+    "emit_event",
+    "fan_out",
+    "first_test_provider",
+    "reload_endpoint",
+    "reload_exam",
+    "run_webhook_jobs",
+    "set_booking_rules",
+]
