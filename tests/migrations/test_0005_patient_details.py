@@ -7,9 +7,7 @@ on exactly the rows the old code wrote."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -17,13 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.sql import text
 
-from clinicore.config import load_settings
 from clinicore.core.events import service as events_service
 from clinicore.core.models import (
     Client,
@@ -37,44 +30,17 @@ from clinicore.core.models import (
 )
 from clinicore.core.telehealth.events import AGGREGATE, PATIENT_EXAM_COMPLETED
 from clinicore.kit.clock import FrozenClock
-from clinicore.migrations import alembic_config, upgrade_database
 from clinicore.runtime import Runtime
-from tests.conftest import POSTGRES_URL
 from tests.factories import create_catalog, create_clinic
+from tests.migrations.conftest import migrate, migrated_runtime
 
 T0 = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
 PHONE = "+15552223232"  # the doc's sample number, sent for every patient
 
 
 @pytest.fixture
-async def database_url(tmp_path: Path) -> AsyncIterator[str]:
-    if not POSTGRES_URL:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migration.db'}"
-        return
-    server = make_url(POSTGRES_URL.replace("postgresql://", "postgresql+asyncpg://", 1))
-    admin_url = server.render_as_string(hide_password=False)
-    name = f"clinicore_migration_{secrets.token_hex(4)}"
-    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    async with engine.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await engine.dispose()
-
-
-@pytest.fixture
 async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    await asyncio.to_thread(upgrade_database, database_url)
-    settings = load_settings(
-        env="development",
-        data_dir=tmp_path,
-        database_url=database_url,
-        secret_key=secrets.token_urlsafe(40),
-        base_url="http://testserver",
-        redis_url=None,
-    )
-    opened = Runtime.from_settings(settings, clock=FrozenClock(T0))
+    opened = await migrated_runtime(database_url, tmp_path, FrozenClock(T0))
     yield opened
     await opened.close()
 
@@ -196,12 +162,6 @@ async def emit_completed(
         payload={"patient_exam": {"id": 1}, "patient": named},
         clock=clock,
     )
-
-
-async def migrate(url: str, revision: str, *, down: bool = False) -> None:
-    config = alembic_config(url)
-    step = command.downgrade if down else command.upgrade
-    await asyncio.to_thread(step, config, revision)
 
 
 async def test_merged_patients_are_split_and_each_meeting_keeps_its_own_patient(

@@ -4,72 +4,35 @@ PostgreSQL (where the overlap exclusion constraint must survive)."""
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.engine import Connection
 
-from clinicore.config import load_settings
 from clinicore.core.models import Base
 from clinicore.core.scheduling import booking as booking_service
 from clinicore.core.scheduling import catalog
 from clinicore.core.scheduling.schemas import BookingRequest, LocationInput, ServiceInput
 from clinicore.kit.clock import FrozenClock
-from clinicore.migrations import alembic_config, upgrade_database
 from clinicore.runtime import Runtime
-from tests.conftest import POSTGRES_URL
 from tests.factories import create_clinic, create_lead, create_practitioner, set_booking_rules
+from tests.migrations.conftest import migrate, migrated_runtime
 
 CLOCK = FrozenClock(datetime(2031, 3, 3, 13, 0, tzinfo=UTC))
 TUESDAY_10AM = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def database_url(tmp_path: Path) -> AsyncIterator[str]:
-    if not POSTGRES_URL:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migration.db'}"
-        return
-    server = make_url(POSTGRES_URL.replace("postgresql://", "postgresql+asyncpg://", 1))
-    admin_url = server.render_as_string(hide_password=False)
-    name = f"clinicore_migration_{secrets.token_hex(4)}"
-    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    async with engine.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await engine.dispose()
-
-
-@pytest.fixture
 async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    await asyncio.to_thread(upgrade_database, database_url)
-    settings = load_settings(
-        env="development",
-        data_dir=tmp_path,
-        database_url=database_url,
-        secret_key=secrets.token_urlsafe(40),
-        base_url="http://testserver",
-        redis_url=None,
-    )
-    opened = Runtime.from_settings(settings, clock=CLOCK)
+    opened = await migrated_runtime(database_url, tmp_path, CLOCK)
     yield opened
     await opened.close()
-
-
-async def migrate(url: str, revision: str, *, down: bool = False) -> None:
-    step = command.downgrade if down else command.upgrade
-    await asyncio.to_thread(step, alembic_config(url), revision)
 
 
 def schema_differences(connection: Connection) -> list[Any]:

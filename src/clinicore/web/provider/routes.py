@@ -207,19 +207,20 @@ async def queue(
     return await _queue_page(request, signed_in, session, runtime)
 
 
-@router.post(f"{DESK}/exams/{{patient_exam_id}}/take")
-async def take(
+async def _take_from_a_queue(
     request: Request,
-    patient_exam_id: int,
-    signed_in: CurrentProvider,
+    signed_in: SignedInDesk,
     session: SessionDep,
-    runtime: RuntimeDep,
+    runtime: Runtime,
+    *,
+    take: Callable[[], Awaitable[object]],
+    taken_path: str,
 ) -> Response:
+    """Claim an exam from a queue: the core's take, then the consultation; a refusal shows the queue."""
+
     async def act(_form: EmptyForm) -> str:
-        await lifecycle.take_exam(
-            session, provider_id=signed_in.account.id, patient_exam_id=patient_exam_id, clock=runtime.clock
-        )
-        return exam_path(patient_exam_id, "taken")
+        await take()
+        return taken_path
 
     return await submit_form(
         request,
@@ -233,6 +234,26 @@ async def take(
     )
 
 
+@router.post(f"{DESK}/exams/{{patient_exam_id}}/take")
+async def take(
+    request: Request,
+    patient_exam_id: int,
+    signed_in: CurrentProvider,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    return await _take_from_a_queue(
+        request,
+        signed_in,
+        session,
+        runtime,
+        take=lambda: lifecycle.take_exam(
+            session, provider_id=signed_in.account.id, patient_exam_id=patient_exam_id, clock=runtime.clock
+        ),
+        taken_path=exam_path(patient_exam_id, "taken"),
+    )
+
+
 @router.post(f"{DESK}/exams/{{patient_exam_id}}/take-deferred")
 async def take_deferred(
     request: Request,
@@ -241,21 +262,16 @@ async def take_deferred(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    async def act(_form: EmptyForm) -> str:
-        await desk.take_deferred(
-            session, provider_id=signed_in.account.id, patient_exam_id=patient_exam_id, clock=runtime.clock
-        )
-        return exam_path(patient_exam_id, "deferred-taken")
-
-    return await submit_form(
+    """A medical director takes an exam deferred to them."""
+    return await _take_from_a_queue(
         request,
+        signed_in,
         session,
-        csrf_token=signed_in.desk_session.csrf_token,
-        form=EmptyForm,
-        act=act,
-        refused=forbidden_first(
-            lambda refusal: _queue_page(request, signed_in, session, runtime, refusal=refusal)
+        runtime,
+        take=lambda: desk.take_deferred(
+            session, provider_id=signed_in.account.id, patient_exam_id=patient_exam_id, clock=runtime.clock
         ),
+        taken_path=exam_path(patient_exam_id, "deferred-taken"),
     )
 
 
