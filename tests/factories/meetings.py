@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from clinicore.core.events import service as events_service
 from clinicore.core.models import (
@@ -34,6 +34,8 @@ from clinicore.core.models import (
     TestOutcome,
     WebhookFormat,
 )
+from clinicore.core.people import repository as people_repository
+from clinicore.core.people.service import client_counter_name
 from clinicore.core.telehealth import providers as providers_service
 from clinicore.core.telehealth.events import AGGREGATE, INVITE_WEBHOOK_EVENT_TYPES
 from clinicore.core.telehealth.test_mode import TEST_STATE
@@ -84,12 +86,12 @@ async def create_meeting(
     is_test = test_outcome is not None
     default_first, default_last = TEST_NAMES[test_outcome] if test_outcome else ("Jane", "Doe")
     async with runtime.sessions() as session, session.begin():
-        number = (
-            await session.scalar(select(func.max(Client.number)).where(Client.clinic_id == clinic.id))
-        ) or 0
+        # The clinic's next client number, from the same counter the core uses (a number taken
+        # around it would later collide with a client the core creates in the same clinic).
+        number = await people_repository.next_counter_value(session, client_counter_name(clinic.id))
         client = Client(
             clinic_id=clinic.id,
-            number=number + 1,
+            number=number,
             first_name=first_name or default_first,
             last_name=last_name or default_last,
             email=email or f"patient-{secrets.token_hex(3)}@example.com",
