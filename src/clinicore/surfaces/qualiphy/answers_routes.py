@@ -7,12 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import UploadFile
-from starlette.types import Message
 
 from clinicore.core.telehealth import answers as answers_service
 from clinicore.core.telehealth import attachments as attachments_service
 from clinicore.kit.errors import InvalidInput
-from clinicore.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep, bound_upload_body
 from clinicore.surfaces.qualiphy import answers_wire as wire
 from clinicore.surfaces.qualiphy.auth import Caller, request_fields
 from clinicore.surfaces.qualiphy.parsing import parse
@@ -23,7 +22,6 @@ router = APIRouter()
 ATTACHMENT_ENDPOINT = "exam_attachment_upload"
 FILE_FIELDS = ("file", "attachment")  # the file part's name; the second is accepted too
 # Room for the form fields and multipart framing around a file of the largest accepted size.
-FORM_OVERHEAD_BYTES = 64 * 1024
 
 
 @endpoint(router, "exam_questions", summary="The screening questions of an exam (or of a patient exam)")
@@ -62,27 +60,8 @@ async def exam_submit_answers(
 
 
 async def bounded_upload_body(request: Request, runtime: RuntimeDep) -> None:
-    """Refuse an upload larger than the limit before reading it (by its Content-Length), and stop
-    reading one that turns out larger (chunked, or a lying Content-Length): the form parser never
-    receives more than the limit plus the form's framing. Runs before authentication reads the form."""
-    limit = runtime.settings.max_upload_bytes + FORM_OVERHEAD_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise attachments_service.too_large(runtime.settings.max_upload_bytes)
-    receive = request.receive
-    received = 0
-
-    async def bounded_receive() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise attachments_service.too_large(runtime.settings.max_upload_bytes)
-        return message
-
-    # Starlette reads the body (and the form) only through this channel; it has no public hook for it.
-    request._receive = bounded_receive
+    """The upload limit, applied before authentication reads the form."""
+    bound_upload_body(request, max_upload_bytes=runtime.settings.max_upload_bytes)
 
 
 BoundedUpload = Annotated[None, Depends(bounded_upload_body)]

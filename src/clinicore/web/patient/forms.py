@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import Request
 from starlette.datastructures import FormData
-from starlette.types import Message
 
-from clinicore.core.telehealth import attachments as attachments_service
 from clinicore.core.telehealth.answers import SubmittedAnswer
 from clinicore.kit.errors import InvalidInput
 
 # Room for the form fields and multipart framing around a file of the largest accepted size.
-FORM_OVERHEAD_BYTES = 64 * 1024
 MAX_ID_DIGITS = 12
 
 
@@ -67,26 +63,3 @@ def selected_options(form: FormData | None) -> dict[str, Sequence[str]]:
     if form is None:
         return {}
     return {name: [value for value in form.getlist(name) if isinstance(value, str)] for name in form}
-
-
-def bound_upload_body(request: Request, *, max_upload_bytes: int) -> None:
-    """Refuse an upload larger than the limit before reading it (its Content-Length), and stop reading
-    one that turns out larger (chunked, or a lying length), as the API's upload does."""
-    limit = max_upload_bytes + FORM_OVERHEAD_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise attachments_service.too_large(max_upload_bytes)
-    receive = request.receive
-    received = 0
-
-    async def bounded_receive() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise attachments_service.too_large(max_upload_bytes)
-        return message
-
-    # Starlette reads the body (and the form) only through this channel; it has no public hook for it.
-    request._receive = bounded_receive

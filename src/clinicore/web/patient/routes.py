@@ -28,7 +28,7 @@ from clinicore.core.telehealth import visit as visit_service
 from clinicore.core.telehealth.invites import meeting_path
 from clinicore.core.telehealth.visit import Visit, VisitStep
 from clinicore.kit.errors import CoreError, NotFound
-from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
+from clinicore.requests import RuntimeDep, SessionDep, bind_clinic, bound_upload_body
 from clinicore.runtime import Runtime
 from clinicore.web.patient import forms
 from clinicore.web.templating import WEB_DIR
@@ -336,7 +336,7 @@ async def attachments(
     except _Refused as refused:
         return refused.response
     try:
-        forms.bound_upload_body(request, max_upload_bytes=max_bytes)
+        bound_upload_body(request, max_upload_bytes=max_bytes)
         form = await request.form()
     except CoreError as exc:
         return await _show(request, session, runtime, link, visit, error=exc.message, status_code=400)
