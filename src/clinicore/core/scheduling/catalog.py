@@ -172,6 +172,19 @@ async def create_service(
     return service
 
 
+async def _write_changes(
+    session: AsyncSession, row: Service | Location, values: dict[str, Any], *, subject: str, clock: Clock
+) -> None:
+    """Set the fields whose value changes; only then is the row touched and its unique name checked."""
+    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+    if not changed:
+        return
+    for name, value in changed.items():
+        setattr(row, name, value)
+    row.updated_at = clock.now()
+    await _flush_unique_name(session, subject=subject)
+
+
 async def update_service(
     session: AsyncSession,
     *,
@@ -187,12 +200,7 @@ async def update_service(
         await _require_free_service_name(
             session, clinic_id=clinic_id, name=values["name"], service_id=service.id
         )
-    changed = {name: value for name, value in values.items() if getattr(service, name) != value}
-    if changed:
-        for name, value in changed.items():
-            setattr(service, name, value)
-        service.updated_at = clock.now()
-        await _flush_unique_name(session, subject="service")
+    await _write_changes(session, service, values, subject="service", clock=clock)
     return service
 
 
@@ -264,12 +272,7 @@ async def update_location(
         await _require_free_location_name(
             session, clinic_id=clinic_id, name=values["name"], location_id=location.id
         )
-    changed = {name: value for name, value in values.items() if getattr(location, name) != value}
-    if changed:
-        for name, value in changed.items():
-            setattr(location, name, value)
-        location.updated_at = clock.now()
-        await _flush_unique_name(session, subject="location")
+    await _write_changes(session, location, values, subject="location", clock=clock)
     return location
 
 
