@@ -5,8 +5,10 @@ A wrong value stops start-up with one line naming the variable (``SettingsError`
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +60,12 @@ class Settings(BaseSettings):
     qualifybase_rate_limit: str = "120/minute"
     # Test mode (state and tele_state TE): how long the built-in test providers wait before each step.
     test_provider_delay_seconds: float = Field(default=5.0, ge=0)
+    # A live exam that no provider takes within this many seconds of the patient entering the waiting
+    # room becomes Missed (Qualiphy: 3 minutes).
+    missed_window_seconds: int = Field(default=180, ge=1, le=24 * 3600)
+    # The video call's ICE servers, as the JSON list a browser's RTCPeerConnection takes
+    # ([{"urls": "stun:stun.example.org:3478"}, ...]); none are needed when both browsers are on one machine.
+    ice_servers: str = "[]"
     # Largest attachment accepted (Qualiphy: 10 MB).
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     # SMS: "log" keeps each message in the outbox for the console to show; "twilio" sends it for real.
@@ -106,6 +114,28 @@ class Settings(BaseSettings):
         if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return upper
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _ice_servers_are_a_list(cls, value: str) -> str:
+        try:
+            servers = json.loads(value or "[]")
+        except ValueError:
+            raise ValueError('must be a JSON list such as [{"urls": "stun:host:3478"}]') from None
+        if not isinstance(servers, list) or not all(
+            isinstance(server, dict) and isinstance(server.get("urls"), (str, list)) for server in servers
+        ):
+            raise ValueError("must be a JSON list of objects, each with urls") from None
+        return value or "[]"
+
+    @property
+    def missed_window(self) -> timedelta:
+        return timedelta(seconds=self.missed_window_seconds)
+
+    @property
+    def ice_server_list(self) -> list[dict[str, object]]:
+        servers: list[dict[str, object]] = json.loads(self.ice_servers)
+        return servers
 
     @field_validator("secret_key")
     @classmethod

@@ -16,19 +16,22 @@ from typing import Any, TypeVar
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import select
 
 from clinicore.config import load_settings
-from clinicore.core.models import ExamOutcome, PatientExam
+from clinicore.core.models import Event, ExamOutcome, PatientExam
 from clinicore.core.telehealth import lifecycle
 from clinicore.core.telehealth.invites import meeting_path
 from clinicore.runtime import Runtime
+from tests.e2e.screens import screenshot
 from tests.e2e.test_console_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
 from tests.factories import answer_all, attach, create_live_provider
-from tests.support import ARTIFACTS, ServerProcess, clinicore_env, free_port, remember_secret
+from tests.support import ServerProcess, clinicore_env, free_port, remember_secret
 from tests.web.patient.pages import PNG, ArrangedVisit, arrange_visit, directory_pharmacy
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 375, "height": 812}
+MISSED_WINDOW = 3  # seconds, instead of 3 minutes
 T = TypeVar("T")
 
 
@@ -69,10 +72,10 @@ class Served:
     """A real ``clinicore serve`` and a runtime of our own on its database, to arrange visits and to act
     as the provider through the core."""
 
-    def __init__(self, tmp_path: Path, database_url: str | None) -> None:
+    def __init__(self, tmp_path: Path, database_url: str | None, **settings: str) -> None:
         self.data_dir = tmp_path / "data"
         self.secret_key = remember_secret(secrets.token_urlsafe(40))
-        env = clinicore_env(self.data_dir, database_url, CLINICORE_SECRET_KEY=self.secret_key)
+        env = clinicore_env(self.data_dir, database_url, CLINICORE_SECRET_KEY=self.secret_key, **settings)
         self.server = ServerProcess(env)
         self.database_url = database_url
 
@@ -97,10 +100,9 @@ class Served:
             return pool.submit(asyncio.run, main()).result()
 
 
-@pytest.fixture
-def served(tmp_path: Path, subprocess_database_url: str | None) -> Iterator[Served]:
+def _serve(tmp_path: Path, database_url: str | None, **settings: str) -> Iterator[Served]:
     _require_chromium()
-    served = Served(tmp_path, subprocess_database_url)
+    served = Served(tmp_path, database_url, **settings)
     try:
         served.server.wait_ready()
         yield served
@@ -108,9 +110,20 @@ def served(tmp_path: Path, subprocess_database_url: str | None) -> Iterator[Serv
         served.server.stop()
 
 
+@pytest.fixture
+def served(tmp_path: Path, subprocess_database_url: str | None) -> Iterator[Served]:
+    yield from _serve(tmp_path, subprocess_database_url)
+
+
+@pytest.fixture
+def served_with_a_short_missed_window(
+    tmp_path: Path, subprocess_database_url: str | None
+) -> Iterator[Served]:
+    yield from _serve(tmp_path, subprocess_database_url, CLINICORE_MISSED_WINDOW_SECONDS=str(MISSED_WINDOW))
+
+
 def shoot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"patient-{name}.png"), full_page=True)
+    screenshot(page, f"patient-{name}")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the {name} page is {width} px wide on a 375 px phone"
 
@@ -226,3 +239,46 @@ def test_a_patient_chooses_a_pharmacy_and_sees_the_result_page(served: Served) -
         assert page.is_visible("text=Link not found")
         shoot(page, "link-not-found")
         browser.close()
+
+
+def test_no_provider_within_the_missed_window_sends_the_patient_to_redirect_missed(
+    served_with_a_short_missed_window: Served,
+) -> None:
+    served = served_with_a_short_missed_window
+    landing = LandingPages()
+    try:
+        missed = landing.url("/missed")
+
+        async def arrange(runtime: Runtime) -> ArrangedVisit:
+            visit = await arrange_visit(runtime, ("botox",), redirect_missed=missed)
+            await answer_all(runtime, visit.patient_exams[0])
+            await attach(runtime, visit.patient_exams[0], label="ID", file_name="id.png")
+            return visit
+
+        visit = served.run(arrange)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+            page.goto(meeting_url(served, visit))
+            page.check("input[name=consent]")
+            page.click("text=Start my visit")
+            page.wait_for_selector("text=Waiting room")
+            # Nobody takes the exam: the worker marks it Missed and the waiting room moves on.
+            page.wait_for_url(missed, timeout=30_000)
+            assert "/missed" in landing.visited
+            browser.close()
+    finally:
+        landing.stop()
+
+    async def outcome_and_events(runtime: Runtime) -> tuple[str | None, list[str]]:
+        async with runtime.sessions() as session:
+            exam = await session.get(PatientExam, visit.patient_exams[0].id)
+            assert exam is not None
+            events = await session.scalars(
+                select(Event.type).where(Event.aggregate_id == str(visit.meeting.id)).order_by(Event.sequence)
+            )
+            return exam.outcome, list(events)
+
+    outcome, events = served.run(outcome_and_events)
+    assert outcome == ExamOutcome.missed.value
+    assert events[-1] == "patient_exam.completed"  # Qualiphy's event 1, with the Missed outcome

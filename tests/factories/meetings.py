@@ -233,7 +233,12 @@ async def create_live_provider(
 ) -> Provider:
     async with runtime.sessions() as session, session.begin():
         return await providers_service.create_provider(
-            session, name=name, states=states, credentials="NP", clock=runtime.clock
+            session,
+            name=name,
+            states=states,
+            credentials="NP",
+            license_numbers={state: f"{state}-{secrets.randbelow(10**6):06d}" for state in states},
+            clock=runtime.clock,
         )
 
 

@@ -36,3 +36,20 @@ def test_private_webhooks_default_follows_the_environment(tmp_path: Path) -> Non
 def test_an_error_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"^CLINICORE_BASE_URL: "):
         load_settings(data_dir=tmp_path, base_url="not a url")
+
+
+def test_ice_servers_are_a_json_list_of_servers_and_the_missed_window_a_duration(tmp_path: Path) -> None:
+    settings = load_settings(
+        data_dir=tmp_path,
+        ice_servers='[{"urls": "stun:stun.example.org:3478"}]',
+        missed_window_seconds=45,
+    )
+    assert settings.ice_server_list == [{"urls": "stun:stun.example.org:3478"}]
+    assert settings.missed_window.total_seconds() == 45
+    assert load_settings(data_dir=tmp_path).ice_server_list == []
+    assert load_settings(data_dir=tmp_path).missed_window.total_seconds() == 180
+    for wrong in ("stun:x", "{}", '[{"url": "stun:x"}]'):
+        with pytest.raises(SettingsError, match=r"^CLINICORE_ICE_SERVERS: "):
+            load_settings(data_dir=tmp_path, ice_servers=wrong)
+    with pytest.raises(SettingsError, match=r"^CLINICORE_MISSED_WINDOW_SECONDS: "):
+        load_settings(data_dir=tmp_path, missed_window_seconds=0)

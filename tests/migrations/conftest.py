@@ -7,14 +7,18 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from clinicore.config import load_settings
+from clinicore.core.models import Base
 from clinicore.kit.clock import Clock
 from clinicore.migrations import alembic_config, upgrade_database
 from clinicore.runtime import Runtime
@@ -55,3 +59,16 @@ async def migrated_runtime(database_url: str, data_dir: Path, clock: Clock) -> R
 async def migrate(url: str, revision: str, *, down: bool = False) -> None:
     step = command.downgrade if down else command.upgrade
     await asyncio.to_thread(step, alembic_config(url), revision)
+
+
+def schema_differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+def table_columns(connection: Connection, table: str) -> set[str]:
+    return {column["name"] for column in inspect(connection).get_columns(table)}
+
+
+def table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())

@@ -7,22 +7,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
 
-from clinicore.core.models import Base
 from clinicore.core.scheduling import booking as booking_service
 from clinicore.core.scheduling import catalog
 from clinicore.core.scheduling.schemas import BookingRequest, LocationInput, ServiceInput
 from clinicore.kit.clock import FrozenClock
 from clinicore.runtime import Runtime
 from tests.factories import create_clinic, create_lead, create_practitioner, set_booking_rules
-from tests.migrations.conftest import migrate, migrated_runtime
+from tests.migrations.conftest import (
+    migrate,
+    migrated_runtime,
+    schema_differences,
+    table_columns,
+    table_names,
+)
 
 CLOCK = FrozenClock(datetime(2031, 3, 3, 13, 0, tzinfo=UTC))
 TUESDAY_10AM = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)
@@ -33,19 +34,6 @@ async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
     opened = await migrated_runtime(database_url, tmp_path, CLOCK)
     yield opened
     await opened.close()
-
-
-def schema_differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
-
-
-def table_columns(connection: Connection, table: str) -> set[str]:
-    return {column["name"] for column in inspect(connection).get_columns(table)}
-
-
-def table_names(connection: Connection) -> set[str]:
-    return set(inspect(connection).get_table_names())
 
 
 async def test_down_to_0006_and_up_again_keeps_the_appointments_and_the_schema(

@@ -366,7 +366,7 @@ class TestPrescribingForAPharmacy:
         await take_and_decide(arranged, created, prescriber, ExamOutcome.approved)
         async with arranged.runtime.sessions() as session, session.begin():
             with pytest.raises(InvalidInput) as refused:
-                await prescriptions.prescribe_for_pharmacy(
+                await prescriptions.prescribe(
                     session,
                     provider_id=prescriber.id,
                     patient_exam_id=created.patient_exam.id,
@@ -387,7 +387,7 @@ class TestPrescribingForAPharmacy:
         prescriber = await provider(arranged)
         await take_and_decide(arranged, created, prescriber, ExamOutcome.approved)
         async with arranged.runtime.sessions() as session, session.begin():
-            prescription = await prescriptions.prescribe_for_pharmacy(
+            prescription = await prescriptions.prescribe(
                 session,
                 provider_id=prescriber.id,
                 patient_exam_id=created.patient_exam.id,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from clinicore.core.audit.service import Actor
 from clinicore.core.models import (
     Event,
     ExamOutcome,
@@ -40,6 +41,9 @@ from tests.factories import (
 )
 
 START = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
+
+
+PHARMACY_USER = Actor("pharmacy", "a-pharmacy-user")
 
 
 @dataclasses.dataclass
@@ -320,7 +324,18 @@ async def decided(
     arranged: Arranged, *, outcome: ExamOutcome = ExamOutcome.approved, **routing: object
 ) -> tuple[ArrangedMeeting, object]:
     runtime = arranged.runtime
-    created = await create_meeting(runtime, arranged.clinic_id, [arranged.catalog.glp1], **routing)  # type: ignore[arg-type]
+    shipping = {
+        "shipping_address_line_1": "1 Main St",
+        "shipping_city": "Albany",
+        "shipping_state": "NY",
+        "shipping_zip_code": "12207",
+    }
+    created = await create_meeting(
+        runtime,
+        arranged.clinic_id,  # type: ignore[arg-type]
+        [arranged.catalog.glp1],
+        **(shipping | routing),
+    )
     await answer_all(runtime, created.patient_exam)
     provider = await create_live_provider(runtime)
     async with runtime.sessions() as session, session.begin():
@@ -382,6 +397,7 @@ class TestPrescriptions:
                     session,
                     patient_exam_id=created.patient_exam.id,
                     pharmacy_id=pharmacy.pharmacy.id + 1000,
+                    by=PHARMACY_USER,
                     links=runtime.links,
                     clock=runtime.clock,
                 )
@@ -394,6 +410,7 @@ class TestPrescriptions:
                     tracking_number="1Z999",
                     delivery_service="UPS Ground",
                     carrier="UPS",
+                    by=PHARMACY_USER,
                     links=runtime.links,
                     clock=runtime.clock,
                 )
@@ -402,6 +419,7 @@ class TestPrescriptions:
                 session,
                 patient_exam_id=created.patient_exam.id,
                 pharmacy_id=pharmacy.pharmacy.id,
+                by=PHARMACY_USER,
                 links=runtime.links,
                 clock=runtime.clock,
             )
@@ -414,6 +432,7 @@ class TestPrescriptions:
                     tracking_number=" ",
                     delivery_service="UPS Ground",
                     carrier="UPS",
+                    by=PHARMACY_USER,
                     links=runtime.links,
                     clock=runtime.clock,
                 )
@@ -425,6 +444,7 @@ class TestPrescriptions:
                 tracking_number="1Z999AA10123456784",
                 delivery_service="UPS Ground",
                 carrier="UPS",
+                by=PHARMACY_USER,
                 links=runtime.links,
                 clock=runtime.clock,
             )
@@ -453,7 +473,7 @@ class TestPrescriptions:
         runtime = arranged.runtime
         created, provider_id = await decided(arranged, **RETAIL_PHARMACY_ROUTING)
         async with runtime.sessions() as session, session.begin():
-            with pytest.raises(InvalidInput, match="items: a prescription to a custom pharmacy needs"):
+            with pytest.raises(InvalidInput, match="prescription: incomplete, missing at least one item"):
                 await prescriptions.prescribe(
                     session,
                     provider_id=provider_id,
@@ -466,7 +486,13 @@ class TestPrescriptions:
                 provider_id=provider_id,  # type: ignore[arg-type]
                 patient_exam_id=created.patient_exam.id,
                 items=[
-                    DrugItem("Nitrofurantoin", strength="100 mg", quantity="10", quantity_units="capsules")
+                    DrugItem(
+                        "Nitrofurantoin",
+                        strength="100 mg",
+                        quantity="10",
+                        quantity_units="capsules",
+                        directions="One capsule by mouth twice a day for 5 days.",
+                    )
                 ],
                 clock=runtime.clock,
             )

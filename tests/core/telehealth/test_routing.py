@@ -3,11 +3,13 @@ or the native API makes one), the rules of routing.py, and the rule names surfac
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from clinicore.core.audit.service import Actor
 from clinicore.core.models import Clinic, Meeting
 from clinicore.core.telehealth import invites
 from clinicore.core.telehealth.routing import (
@@ -62,6 +64,7 @@ async def invite(
             links=runtime.links,
             allow_private_webhooks=True,
             test_provider_delay=timedelta(seconds=5),
+            by=Actor.user(uuid.uuid4()),
             clock=runtime.clock,
         )
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from clinicore.core.audit.service import SYSTEM
 from clinicore.core.models import (
     Clinic,
     Event,
@@ -219,7 +220,9 @@ class TestTestProviders:
         )
         async with runtime.sessions() as session, session.begin():
             record = await lifecycle.load(session, patient_exam_id=created.patient_exam.id)
-            lifecycle.move(record.patient_exam, PatientExamStatus.cancelled, runtime.clock.now())
+            lifecycle.move(
+                session, record.patient_exam, PatientExamStatus.cancelled, at=runtime.clock.now(), by=SYSTEM
+            )
         arranged.clock.advance(arranged.delay)
         await arranged.run_until_quiet()
         exam = await reload_exam(runtime, created.patient_exam)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicore.core.models import PatientExam, PatientExamStatus
+from clinicore.core.audit.service import Actor
+from clinicore.core.models import ExamStatusChange, PatientExam, PatientExamStatus
 from clinicore.core.telehealth.transitions import BEFORE_A_PROVIDER_ACTS, TRANSITIONS, can_move, move
 from clinicore.kit.errors import Conflict
 
 S = PatientExamStatus
 NOW = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
+ACTOR = Actor("provider", "a-provider")
 LEGAL = {
     (S.pending, S.in_questionnaire),
     (S.pending, S.waiting_for_provider),
@@ -50,8 +53,13 @@ def test_a_legal_move_sets_the_status_and_counts_a_version(
     current: PatientExamStatus, target: PatientExamStatus
 ) -> None:
     exam = exam_in(current)
-    move(exam, target, NOW)
+    session = AsyncSession()
+    move(session, exam, target, at=NOW, by=ACTOR)
     assert (exam.status, exam.version, exam.updated_at) == (target, 2, NOW)
+    (change,) = session.new
+    assert isinstance(change, ExamStatusChange)
+    assert (change.patient_exam_id, change.from_status, change.to_status) == (exam.id, current, target)
+    assert (change.actor_type, change.actor_id, change.occurred_at) == ("provider", ACTOR.id, NOW)
 
 
 @pytest.mark.parametrize(("current", "target"), [move for move in EVERY_MOVE if move not in LEGAL])
@@ -59,10 +67,12 @@ def test_an_illegal_move_is_refused_and_changes_nothing(
     current: PatientExamStatus, target: PatientExamStatus
 ) -> None:
     exam = exam_in(current)
+    session = AsyncSession()
     with pytest.raises(Conflict) as refused:
-        move(exam, target, NOW)
+        move(session, exam, target, at=NOW, by=ACTOR)
     assert refused.value.rule == "telehealth.illegal_status_move"
     assert (exam.status, exam.version) == (current, 1)
+    assert not session.new  # nothing on the timeline
 
 
 def test_cancelling_is_possible_exactly_before_a_provider_acts() -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from clinicore.core.audit.service import SYSTEM
 from clinicore.core.models import Clinic, ExamOutcome, PatientExam, PatientExamStatus
 from clinicore.core.pharmacy import service as pharmacy_service
 from clinicore.core.pharmacy.schemas import RetailPharmacyRecord
@@ -99,7 +100,7 @@ class TestConsent:
         created = await meeting_of(arranged)
         async with arranged.runtime.sessions() as session, session.begin():
             await invites.cancel_invite(
-                session, clinic_id=arranged.clinic.id, patient_exam_id=created.patient_exam.id
+                session, clinic_id=arranged.clinic.id, patient_exam_id=created.patient_exam.id, by=SYSTEM
             )
         assert await step_of(arranged, created) == VisitStep.cancelled
         async with arranged.runtime.sessions() as session, session.begin():
@@ -111,7 +112,7 @@ class TestConsent:
         await prefill(arranged, created.patient_exams[0])
         async with arranged.runtime.sessions() as session, session.begin():
             await invites.cancel_invite(
-                session, clinic_id=arranged.clinic.id, patient_exam_id=created.patient_exams[1].id
+                session, clinic_id=arranged.clinic.id, patient_exam_id=created.patient_exams[1].id, by=SYSTEM
             )
         assert (await accept(arranged, created)).step == VisitStep.waiting_room
         assert (

@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select
 
+from clinicore.core.audit.service import SYSTEM
 from clinicore.core.models import ExamAnswer, ExamAttachment, ExamOutcome, Meeting, PatientExamStatus
 from clinicore.core.telehealth import invites, lifecycle
 from clinicore.core.telehealth.invites import meeting_path
@@ -129,6 +130,7 @@ class TestTheLink:
                 session,
                 clinic_id=visit.clinic.id,
                 patient_exam_id=visit.patient_exams[0].id,
+                by=SYSTEM,
                 clock=runtime.clock,
             )
         response = await client.get(visit.url)

@@ -16,7 +16,7 @@ from clinicore.kit.clock import Clock, system_clock
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    type: str  # user | api_key | cli | system
+    type: str  # user | api_key | cli | system | patient | provider | pharmacy | timer
     id: str | None = None
 
     @classmethod
@@ -27,9 +27,18 @@ class Actor:
     def api_key(cls, key_id: uuid.UUID) -> Actor:
         return cls("api_key", str(key_id))
 
+    @classmethod
+    def patient(cls, client_id: uuid.UUID) -> Actor:
+        return cls("patient", str(client_id))
+
+    @classmethod
+    def provider(cls, provider_id: uuid.UUID) -> Actor:
+        return cls("provider", str(provider_id))
+
 
 CLI = Actor("cli")
 SYSTEM = Actor("system")
+TIMER = Actor("timer")  # the worker, when a timer falls due (a missed exam, a test-mode step)
 
 
 async def record(

@@ -257,6 +257,30 @@ class PatientExam(Base):
     updated_at: Mapped[datetime]
 
 
+class ExamStatusChange(Base):
+    """One status move of a patient exam and who made it: the exam's timeline. Written by every move
+    (core/telehealth/transitions.py ``move``) and at creation (``from_status`` empty); never updated.
+
+    ``actor_type``: patient | provider | pharmacy | api_key | user (console) | timer | system;
+    ``actor_id`` the account, key or client id when there is one."""
+
+    __tablename__ = "exam_status_changes"
+    __table_args__ = (
+        Index("ix_exam_status_changes_patient_exam_id_id", "patient_exam_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    patient_exam_id: Mapped[int] = mapped_column(ForeignKey("patient_exams.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+
+
 class ExamAnswer(UUIDPrimaryKey, Base):
     """An answer to one question; a multi-select question has one row per selected option."""
 

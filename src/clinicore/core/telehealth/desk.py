@@ -325,7 +325,7 @@ async def take_deferred(
     patient_exam.decided_at = None
     patient_exam.consultation_started_at = now
     record.provider = provider
-    move(patient_exam, PatientExamStatus.in_consultation, now)
+    move(session, patient_exam, PatientExamStatus.in_consultation, at=now, by=provider_actor(provider.id))
     await audit_service.record(
         session,
         clinic_id=patient_exam.clinic_id,

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.core.audit.service import Actor
 from clinicore.core.events import service as event_service
 from clinicore.core.models import (
     Clinic,
@@ -45,7 +46,7 @@ from clinicore.core.telehealth.schemas import (
     InviteResult,
     PatientExamChange,
 )
-from clinicore.core.telehealth.transitions import BEFORE_A_PROVIDER_ACTS, FINISHED, move
+from clinicore.core.telehealth.transitions import BEFORE_A_PROVIDER_ACTS, FINISHED, move, record_creation
 from clinicore.kit import contact
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.crypto import SecretBox
@@ -206,9 +207,11 @@ async def invite_patient(
     links: LinkSigner,
     allow_private_webhooks: bool,
     test_provider_delay: timedelta,
+    by: Actor,
     clock: Clock = system_clock,
     resolver: Resolver = system_resolver,
 ) -> InviteResult:
+    """Invite a patient to the clinic's exams (``by``: the API key or console user who invites)."""
     now = clock.now()
     patient = request.patient
     first_name = clean_text(patient.first_name, field="first_name", limit=NAME_LIMIT)
@@ -347,6 +350,8 @@ async def invite_patient(
         invited.append(InvitedExam(patient_exam=patient_exam, exam=exam))
     await session.flush()
     for item in invited:
+        record_creation(session, item.patient_exam, by=by)
+    for item in invited:
         await event_service.emit(
             session,
             clinic_id=clinic.id,
@@ -418,10 +423,15 @@ async def resend_invite(
 
 
 async def cancel_invite(
-    session: AsyncSession, *, clinic_id: uuid.UUID, patient_exam_id: int, clock: Clock = system_clock
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    patient_exam_id: int,
+    by: Actor,
+    clock: Clock = system_clock,
 ) -> PatientExamChange:
     """Cancel one patient exam, allowed only before a provider acts on it (the meeting's other exams
-    stay as they are)."""
+    stay as they are). ``by``: the API key or console user who cancels."""
     patient_exam, meeting = await _patient_exam_and_meeting(
         session, clinic_id=clinic_id, patient_exam_id=patient_exam_id
     )
@@ -435,7 +445,7 @@ async def cancel_invite(
             why = "a provider has already acted on it"
         raise InvalidInput(f"Exam cannot be cancelled: {why} (status: {label})", field="patient_exam_id")
     now = clock.now()
-    move(patient_exam, PatientExamStatus.cancelled, now)
+    move(session, patient_exam, PatientExamStatus.cancelled, at=now, by=by)
     patient_exam.cancelled_at = now
     patient_exam.next_action_at = None
     await event_service.emit(

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.core.audit.service import TIMER, Actor
 from clinicore.core.events import service as events_service
 from clinicore.core.models import ExamOutcome, PatientExam, PatientExamStatus, Provider
 from clinicore.core.telehealth import repository, snapshots
@@ -92,16 +93,28 @@ async def start_questionnaire(
         return patient_exam
     if patient_exam.status != PatientExamStatus.pending:
         raise _refuse(patient_exam, "start its questionnaire", "while pending")
-    move(patient_exam, PatientExamStatus.in_questionnaire, clock.now())
+    move(
+        session,
+        patient_exam,
+        PatientExamStatus.in_questionnaire,
+        at=clock.now(),
+        by=Actor.patient(patient_exam.client_id),
+    )
     return patient_exam
 
 
 async def join_waiting_room(
-    session: AsyncSession, *, meeting_id: uuid.UUID, patient_exam_id: int, clock: Clock = system_clock
+    session: AsyncSession,
+    *,
+    meeting_id: uuid.UUID,
+    patient_exam_id: int,
+    missed_after: timedelta = MISSED_AFTER,
+    clock: Clock = system_clock,
 ) -> PatientExam:
     """The patient finished the questionnaire and waits for a provider. A live exam that no provider
-    takes within 3 minutes becomes Missed; a test exam keeps the timer its invite set (the test
-    provider acts whatever the patient does)."""
+    takes within ``missed_after`` (the clinic network's missed window, 3 minutes unless set) becomes
+    Missed; a test exam keeps the timer its invite set (the test provider acts whatever the patient
+    does)."""
     record = await load(session, patient_exam_id=patient_exam_id, meeting_id=meeting_id)
     patient_exam = record.patient_exam
     if patient_exam.status not in (PatientExamStatus.pending, PatientExamStatus.in_questionnaire):
@@ -115,8 +128,14 @@ async def join_waiting_room(
         patient_exam.questionnaire_completed_at = now
     patient_exam.waiting_since = now
     if not patient_exam.is_test:
-        patient_exam.next_action_at = now + MISSED_AFTER
-    move(patient_exam, PatientExamStatus.waiting_for_provider, now)
+        patient_exam.next_action_at = now + missed_after
+    move(
+        session,
+        patient_exam,
+        PatientExamStatus.waiting_for_provider,
+        at=now,
+        by=Actor.patient(patient_exam.client_id),
+    )
     return patient_exam
 
 
@@ -181,7 +200,7 @@ async def take(session: AsyncSession, record: ExamRecord, *, provider: Provider,
     patient_exam.consultation_started_at = now
     patient_exam.next_action_at = None
     record.provider = provider
-    move(patient_exam, PatientExamStatus.in_consultation, now)
+    move(session, patient_exam, PatientExamStatus.in_consultation, at=now, by=Actor.provider(provider.id))
     return patient_exam
 
 
@@ -235,7 +254,14 @@ async def complete(
     patient_exam.reason = cleaned
     patient_exam.decided_at = now
     patient_exam.next_action_at = None
-    move(patient_exam, PatientExamStatus.completed, now)
+    assert patient_exam.provider_id is not None  # in consultation: taken by a provider
+    move(
+        session,
+        patient_exam,
+        PatientExamStatus.completed,
+        at=now,
+        by=Actor.provider(patient_exam.provider_id),
+    )
     await emit_exam_event(session, record, type=PATIENT_EXAM_COMPLETED, links=links, clock=clock)
     return patient_exam
 
@@ -251,6 +277,6 @@ async def mark_missed(session: AsyncSession, record: ExamRecord, *, links: LinkS
     patient_exam.reason = MISSED_REASON
     patient_exam.decided_at = now
     patient_exam.next_action_at = None
-    move(patient_exam, PatientExamStatus.completed, now)
+    move(session, patient_exam, PatientExamStatus.completed, at=now, by=TIMER)
     await emit_exam_event(session, record, type=PATIENT_EXAM_COMPLETED, links=links, clock=clock)
     return True

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.core.audit.service import Actor
 from clinicore.core.models import (
     ExamOutcome,
     Meeting,
@@ -119,27 +120,9 @@ async def prescribe(
     items: Sequence[DrugItem] = (),
     clock: Clock = system_clock,
 ) -> Prescription:
-    """The provider who approved an Rx exam writes its prescription."""
-    record = await load(session, patient_exam_id=patient_exam_id)
-    if record.patient_exam.provider_id != provider_id:
-        raise Conflict(
-            f"patient exam {patient_exam_id}: only the provider who decided it can prescribe",
-            field="provider_id",
-        )
-    return await write_prescription(session, record, order_set_id=order_set_id, items=items, clock=clock)
-
-
-async def prescribe_for_pharmacy(
-    session: AsyncSession,
-    *,
-    provider_id: uuid.UUID,
-    patient_exam_id: int,
-    order_set_id: int | None = None,
-    items: Sequence[DrugItem] = (),
-    clock: Clock = system_clock,
-) -> Prescription:
-    """``prescribe``, for a prescription that goes to a pharmacy: checked complete first
-    (completeness.py) and refused with everything missing, writing nothing."""
+    """The provider who approved an Rx exam writes its prescription. Before anything goes to a pharmacy
+    it is checked complete (completeness.py): an incomplete one is refused with everything missing, and
+    nothing is written."""
     record = await load(session, patient_exam_id=patient_exam_id)
     patient_exam = record.patient_exam
     if patient_exam.provider_id != provider_id:
@@ -248,7 +231,14 @@ async def write_prescription(
             )
     session.add(prescription)
     session.add_all(_row(prescription.id, position, item) for position, item in enumerate(rows))
-    move(patient_exam, PatientExamStatus.prescribed, now)
+    assert patient_exam.provider_id is not None  # approved: decided by a provider
+    move(
+        session,
+        patient_exam,
+        PatientExamStatus.prescribed,
+        at=now,
+        by=Actor.provider(patient_exam.provider_id),
+    )
     await session.flush()
     return prescription
 
@@ -275,16 +265,24 @@ async def confirm_prescription(
     *,
     patient_exam_id: int,
     pharmacy_id: int | None,
+    by: Actor,
     links: LinkSigner,
     clock: Clock = system_clock,
 ) -> Prescription:
-    """The pharmacy confirms the order: event 2."""
+    """The pharmacy confirms the order (``by``: its user, or the clinic's staff who sent a retail
+    prescription): event 2."""
     record = await load(session, patient_exam_id=patient_exam_id)
-    return await confirm(session, record, pharmacy_id=pharmacy_id, links=links, clock=clock)
+    return await confirm(session, record, pharmacy_id=pharmacy_id, by=by, links=links, clock=clock)
 
 
 async def confirm(
-    session: AsyncSession, record: ExamRecord, *, pharmacy_id: int | None, links: LinkSigner, clock: Clock
+    session: AsyncSession,
+    record: ExamRecord,
+    *,
+    pharmacy_id: int | None,
+    by: Actor,
+    links: LinkSigner,
+    clock: Clock,
 ) -> Prescription:
     patient_exam = record.patient_exam
     if patient_exam.status != PatientExamStatus.prescribed:
@@ -298,7 +296,7 @@ async def confirm(
     now = clock.now()
     prescription.status = PrescriptionStatus.confirmed
     prescription.confirmed_at = now
-    move(patient_exam, PatientExamStatus.confirmed_by_pharmacy, now)
+    move(session, patient_exam, PatientExamStatus.confirmed_by_pharmacy, at=now, by=by)
     await emit_exam_event(session, record, type=PRESCRIPTION_CONFIRMED, links=links, clock=clock)
     return prescription
 
@@ -311,10 +309,11 @@ async def ship_prescription(
     tracking_number: str,
     delivery_service: str,
     carrier: str,
+    by: Actor,
     links: LinkSigner,
     clock: Clock = system_clock,
 ) -> Shipment:
-    """The pharmacy ships with a tracking number: event 3."""
+    """The pharmacy (its user ``by``) ships with a tracking number: event 3."""
     record = await load(session, patient_exam_id=patient_exam_id)
     return await ship(
         session,
@@ -323,6 +322,7 @@ async def ship_prescription(
         tracking_number=tracking_number,
         delivery_service=delivery_service,
         carrier=carrier,
+        by=by,
         links=links,
         clock=clock,
     )
@@ -336,6 +336,7 @@ async def ship(
     tracking_number: str,
     delivery_service: str,
     carrier: str,
+    by: Actor,
     links: LinkSigner,
     clock: Clock,
 ) -> Shipment:
@@ -369,6 +370,6 @@ async def ship(
     session.add(shipment)
     prescription.status = PrescriptionStatus.shipped
     prescription.shipped_at = now
-    move(patient_exam, PatientExamStatus.shipped, now)
+    move(session, patient_exam, PatientExamStatus.shipped, at=now, by=by)
     await emit_exam_event(session, record, type=PRESCRIPTION_SHIPPED, links=links, clock=clock)
     return shipment

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.core.audit.service import TIMER
 from clinicore.core.models import ExamOutcome, PatientExamStatus, Provider, RxType, TestOutcome
 from clinicore.core.pharmacy.schemas import DrugItem
 from clinicore.core.telehealth import lifecycle, prescriptions, providers, repository
@@ -126,6 +127,7 @@ async def step(
             tracking_number=tracking_number_for_test(patient_exam.id),
             delivery_service=TEST_DELIVERY_SERVICE,
             carrier=TEST_CARRIER,
+            by=TIMER,
             links=links,
             clock=clock,
         )
@@ -148,7 +150,7 @@ async def _test_consultation(
     if patient_exam.waiting_since is None:
         patient_exam.waiting_since = now
     if patient_exam.status != PatientExamStatus.waiting_for_provider:
-        move(patient_exam, PatientExamStatus.waiting_for_provider, now)
+        move(session, patient_exam, PatientExamStatus.waiting_for_provider, at=now, by=TIMER)
     provider = await _test_provider(session, record, clock)
     await lifecycle.take(session, record, provider=provider, clock=clock)
     decision = decision_for_test_outcome(outcome)
@@ -189,4 +191,4 @@ async def _test_prescription(
         clock=clock,
         fallback_pharmacy_name=TEST_PHARMACY_NAME,
     )
-    await prescriptions.confirm(session, record, pharmacy_id=None, links=links, clock=clock)
+    await prescriptions.confirm(session, record, pharmacy_id=None, by=TIMER, links=links, clock=clock)

@@ -7,8 +7,10 @@
     completed -> prescribed -> confirmed_by_pharmacy -> shipped   (an approved Rx exam)
     pending | in_questionnaire | waiting_for_provider -> cancelled   (before a provider acts)
 
-Pure: no I/O. A move the table does not hold is refused with a ``Conflict`` naming both statuses; the
-step that asks for it may first refuse with its own, friendlier reason.
+Every move is written to the exam's timeline (``ExamStatusChange``) with who made it, so no status
+changes unrecorded. No I/O here: the row is added to the session and flushed with the exam. A move the
+table does not hold is refused with a ``Conflict`` naming both statuses; the step that asks for it may
+first refuse with its own, friendlier reason.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from clinicore.core.models import PatientExam, PatientExamStatus
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clinicore.core.audit.service import Actor
+from clinicore.core.models import ExamStatusChange, PatientExam, PatientExamStatus
 from clinicore.kit.errors import Conflict
 
 S = PatientExamStatus
@@ -43,8 +48,11 @@ def can_move(current: PatientExamStatus | str, target: PatientExamStatus) -> boo
     return target in TRANSITIONS.get(S(current), frozenset())
 
 
-def move(patient_exam: PatientExam, target: PatientExamStatus, now: datetime) -> None:
-    """Set the exam's status to ``target`` when the table allows it; bump ``version`` and ``updated_at``."""
+def move(
+    session: AsyncSession, patient_exam: PatientExam, target: PatientExamStatus, *, at: datetime, by: Actor
+) -> None:
+    """Set the exam's status to ``target`` when the table allows it; bump ``version`` and ``updated_at``;
+    write the move to the timeline (with the outcome, when the move decides one)."""
     if not can_move(patient_exam.status, target):
         raise Conflict(
             f"patient exam {patient_exam.id} cannot move from {patient_exam.status} to {target.value}",
@@ -52,6 +60,34 @@ def move(patient_exam: PatientExam, target: PatientExamStatus, now: datetime) ->
             rule="telehealth.illegal_status_move",
             params={"from": str(patient_exam.status), "to": target.value},
         )
+    session.add(
+        ExamStatusChange(
+            clinic_id=patient_exam.clinic_id,
+            patient_exam_id=patient_exam.id,
+            from_status=str(patient_exam.status),
+            to_status=target.value,
+            outcome=patient_exam.outcome if target == S.completed else None,
+            actor_type=by.type,
+            actor_id=by.id,
+            occurred_at=at,
+        )
+    )
     patient_exam.status = target
     patient_exam.version += 1
-    patient_exam.updated_at = now
+    patient_exam.updated_at = at
+
+
+def record_creation(session: AsyncSession, patient_exam: PatientExam, *, by: Actor) -> None:
+    """The first line of a new exam's timeline (flushed after the exam, which has its id by then)."""
+    session.add(
+        ExamStatusChange(
+            clinic_id=patient_exam.clinic_id,
+            patient_exam_id=patient_exam.id,
+            from_status=None,
+            to_status=str(patient_exam.status),
+            outcome=None,
+            actor_type=by.type,
+            actor_id=by.id,
+            occurred_at=patient_exam.created_at,
+        )
+    )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,7 @@ from clinicore.core.pharmacy import service as pharmacy_service
 from clinicore.core.telehealth import answers, attachments, catalog, lifecycle, repository
 from clinicore.core.telehealth.answers import AnswerSource, SubmittedAnswer
 from clinicore.core.telehealth.catalog import QuestionWithOptions
+from clinicore.core.telehealth.lifecycle import MISSED_AFTER
 from clinicore.core.telehealth.routing import PharmacyKind
 from clinicore.core.telehealth.transitions import FINISHED
 from clinicore.kit.clock import Clock, system_clock
@@ -255,19 +257,29 @@ def _check_open(visit: Visit) -> None:
         raise Conflict(f"meeting_uuid: this visit is {visit.step.value}", field="meeting_uuid")
 
 
-async def advance(session: AsyncSession, *, meeting_id: uuid.UUID, clock: Clock = system_clock) -> Visit:
+async def advance(
+    session: AsyncSession,
+    *,
+    meeting_id: uuid.UUID,
+    missed_after: timedelta = MISSED_AFTER,
+    clock: Clock = system_clock,
+) -> Visit:
     """Join the waiting room when nothing is left to ask (every exam waiting for the patient)."""
     visit = await open_visit(session, meeting_id=meeting_id)
     if visit.step != VisitStep.ready:
         return visit
-    return await _join(session, visit=visit, clock=clock)
+    return await _join(session, visit=visit, missed_after=missed_after, clock=clock)
 
 
-async def _join(session: AsyncSession, *, visit: Visit, clock: Clock) -> Visit:
+async def _join(session: AsyncSession, *, visit: Visit, missed_after: timedelta, clock: Clock) -> Visit:
     for item in visit.active_exams:
         if item.before_the_waiting_room:
             await lifecycle.join_waiting_room(
-                session, meeting_id=visit.meeting.id, patient_exam_id=item.patient_exam.id, clock=clock
+                session,
+                meeting_id=visit.meeting.id,
+                patient_exam_id=item.patient_exam.id,
+                missed_after=missed_after,
+                clock=clock,
             )
     return await open_visit(session, meeting_id=visit.meeting.id)
 
@@ -276,7 +288,12 @@ async def _join(session: AsyncSession, *, visit: Visit, clock: Clock) -> Visit:
 
 
 async def accept_consent(
-    session: AsyncSession, *, meeting_id: uuid.UUID, accepted: bool, clock: Clock = system_clock
+    session: AsyncSession,
+    *,
+    meeting_id: uuid.UUID,
+    accepted: bool,
+    missed_after: timedelta = MISSED_AFTER,
+    clock: Clock = system_clock,
 ) -> Visit:
     """The patient accepts the telehealth consent (kept once, with its time); their exams' questionnaires
     start. Not ticking the box is no consent."""
@@ -293,7 +310,7 @@ async def accept_consent(
             await lifecycle.start_questionnaire(
                 session, meeting_id=meeting_id, patient_exam_id=item.patient_exam.id, clock=clock
             )
-    return await advance(session, meeting_id=meeting_id, clock=clock)
+    return await advance(session, meeting_id=meeting_id, missed_after=missed_after, clock=clock)
 
 
 def _require_consent(visit: Visit) -> None:
@@ -308,6 +325,7 @@ async def answer_questions(
     meeting_id: uuid.UUID,
     patient_exam_id: int,
     answers_given: Sequence[SubmittedAnswer],
+    missed_after: timedelta = MISSED_AFTER,
     clock: Clock = system_clock,
 ) -> Visit:
     """The patient's answers to the questions shown for one exam. Every required question must have an
@@ -356,7 +374,7 @@ async def answer_questions(
         now = clock.now()
         patient_exam.questionnaire_completed_at = now
         patient_exam.updated_at = now
-    return await advance(session, meeting_id=meeting_id, clock=clock)
+    return await advance(session, meeting_id=meeting_id, missed_after=missed_after, clock=clock)
 
 
 async def upload_document(
@@ -368,6 +386,7 @@ async def upload_document(
     original_name: str | None,
     storage: FileStorage,
     max_bytes: int,
+    missed_after: timedelta = MISSED_AFTER,
     clock: Clock = system_clock,
 ) -> Visit:
     """The patient uploads one of the documents still missing; it is attached to every exam of the
@@ -410,7 +429,7 @@ async def upload_document(
             )
         )
     await session.flush()
-    return await advance(session, meeting_id=meeting_id, clock=clock)
+    return await advance(session, meeting_id=meeting_id, missed_after=missed_after, clock=clock)
 
 
 async def find_pharmacies(
@@ -427,7 +446,12 @@ async def find_pharmacies(
 
 
 async def choose_pharmacy(
-    session: AsyncSession, *, meeting_id: uuid.UUID, ncpdpid: str, clock: Clock = system_clock
+    session: AsyncSession,
+    *,
+    meeting_id: uuid.UUID,
+    ncpdpid: str,
+    missed_after: timedelta = MISSED_AFTER,
+    clock: Clock = system_clock,
 ) -> Visit:
     """The patient picks a pharmacy of the directory for the meeting's Rx exam, when the invite lets
     them; its details are stored on the meeting as an invite would have named them."""
@@ -450,11 +474,15 @@ async def choose_pharmacy(
     meeting.pharmacy_type = pharmacy.pharmacy_type
     meeting.updated_at = clock.now()
     await session.flush()
-    return await advance(session, meeting_id=meeting_id, clock=clock)
+    return await advance(session, meeting_id=meeting_id, missed_after=missed_after, clock=clock)
 
 
 async def join_waiting_room(
-    session: AsyncSession, *, meeting_id: uuid.UUID, clock: Clock = system_clock
+    session: AsyncSession,
+    *,
+    meeting_id: uuid.UUID,
+    missed_after: timedelta = MISSED_AFTER,
+    clock: Clock = system_clock,
 ) -> Visit:
     """The patient confirms the pharmacy (or, with nothing left to ask, simply goes on) and waits for a
     provider. Refused while a step before is not done."""
@@ -466,4 +494,4 @@ async def join_waiting_room(
         raise Conflict(
             f"meeting_uuid: finish the {visit.step.value.replace('_', ' ')} step first", field="meeting_uuid"
         )
-    return await _join(session, visit=visit, clock=clock)
+    return await _join(session, visit=visit, missed_after=missed_after, clock=clock)

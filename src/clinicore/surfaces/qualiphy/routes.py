@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request
 
+from clinicore.core.audit.service import Actor
 from clinicore.core.telehealth import catalog, invites
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.qualiphy import mappers, wire
@@ -40,6 +41,7 @@ async def exam_invite(
         links=runtime.links,
         allow_private_webhooks=runtime.settings.private_webhooks_allowed,
         test_provider_delay=timedelta(seconds=runtime.settings.test_provider_delay_seconds),
+        by=Actor.api_key(caller.key.id),
         clock=runtime.clock,
     )
     return mappers.invite_response(result)
@@ -76,6 +78,10 @@ async def exam_invite_cancel(
 ) -> wire.PatientExamMessage:
     body = parse(wire.PatientExamRequest, await request_fields(request))
     change = await invites.cancel_invite(
-        session, clinic_id=caller.clinic.id, patient_exam_id=body.patient_exam_id, clock=runtime.clock
+        session,
+        clinic_id=caller.clinic.id,
+        patient_exam_id=body.patient_exam_id,
+        by=Actor.api_key(caller.key.id),
+        clock=runtime.clock,
     )
     return mappers.patient_exam_message(change, "Exam invite cancelled")

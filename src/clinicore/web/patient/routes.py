@@ -303,7 +303,11 @@ async def meeting_page(
 async def consent(meeting_uuid: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     async def action(link: MeetingLink, visit: Visit, form: FormData) -> None:
         await visit_service.accept_consent(
-            session, meeting_id=link.meeting_id, accepted=form.get("consent") == "yes", clock=runtime.clock
+            session,
+            meeting_id=link.meeting_id,
+            accepted=form.get("consent") == "yes",
+            missed_after=runtime.settings.missed_window,
+            clock=runtime.clock,
         )
 
     return await _act(request, session, runtime, meeting_uuid, action)
@@ -320,6 +324,7 @@ async def answers(meeting_uuid: str, request: Request, session: SessionDep, runt
                 patient_exam_id if isinstance(patient_exam_id, str) else ""
             ),
             answers_given=forms.submitted_answers(form),
+            missed_after=runtime.settings.missed_window,
             clock=runtime.clock,
         )
 
@@ -358,6 +363,7 @@ async def attachments(
             original_name=upload.filename,
             storage=runtime.storage,
             max_bytes=max_bytes,
+            missed_after=runtime.settings.missed_window,
             clock=runtime.clock,
         )
 
@@ -372,6 +378,7 @@ async def pharmacy(meeting_uuid: str, request: Request, session: SessionDep, run
             session,
             meeting_id=link.meeting_id,
             ncpdpid=ncpdpid if isinstance(ncpdpid, str) else "",
+            missed_after=runtime.settings.missed_window,
             clock=runtime.clock,
         )
 
@@ -381,7 +388,12 @@ async def pharmacy(meeting_uuid: str, request: Request, session: SessionDep, run
 @router.post("/meet/{meeting_uuid}/join")
 async def join(meeting_uuid: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     async def action(link: MeetingLink, visit: Visit, form: FormData) -> None:
-        await visit_service.join_waiting_room(session, meeting_id=link.meeting_id, clock=runtime.clock)
+        await visit_service.join_waiting_room(
+            session,
+            meeting_id=link.meeting_id,
+            missed_after=runtime.settings.missed_window,
+            clock=runtime.clock,
+        )
 
     return await _act(request, session, runtime, meeting_uuid, action)
 

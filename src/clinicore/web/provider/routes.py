@@ -398,7 +398,7 @@ async def prescription(
     runtime: RuntimeDep,
 ) -> Response:
     async def act(form: PrescriptionForm) -> str:
-        await prescriptions.prescribe_for_pharmacy(
+        await prescriptions.prescribe(
             session,
             provider_id=signed_in.account.id,
             patient_exam_id=patient_exam_id,
