@@ -20,12 +20,16 @@ from clinicore.surfaces.registry import SURFACES, surface_answering_errors_for
 from clinicore.surfaces.subapp import ErrorRenderer
 from clinicore.web.calendars import router as calendar_feed_router
 from clinicore.web.console.crm import router as console_crm_router
+from clinicore.web.console.exams import router as console_exams_router
+from clinicore.web.console.prescriptions import router as console_prescriptions_router
+from clinicore.web.console.providers import router as console_providers_router
 from clinicore.web.console.routes import router as console_router
 from clinicore.web.console.scheduling import router as console_scheduling_router
 from clinicore.web.console.session import CsrfRejected, SignInRequired, sign_in_url
 from clinicore.web.console.webhooks import router as console_webhooks_router
 from clinicore.web.documents import router as documents_router
 from clinicore.web.patient.routes import router as patient_router
+from clinicore.web.pharmacy.routes import router as pharmacy_desk_router
 from clinicore.web.provider.routes import router as provider_desk_router
 from clinicore.web.templating import STATIC_DIR, templates
 from clinicore.worker.loop import Worker
@@ -79,9 +83,13 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(console_webhooks_router)
     app.include_router(console_scheduling_router)
     app.include_router(console_crm_router)
+    app.include_router(console_exams_router)
+    app.include_router(console_providers_router)
+    app.include_router(console_prescriptions_router)
     app.include_router(calendar_feed_router)
     app.include_router(documents_router)
     app.include_router(provider_desk_router)
+    app.include_router(pharmacy_desk_router)
     app.include_router(patient_router)
 
     @app.exception_handler(SignInRequired)

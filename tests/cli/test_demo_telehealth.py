@@ -17,12 +17,26 @@ import pytest
 from sqlalchemy import select
 
 from clinicore.app import create_app
-from clinicore.cli.demo_telehealth import DEMO_DIRECTORY, LIVE_PROVIDER_EMAIL, MEDICAL_DIRECTOR_EMAIL
+from clinicore.cli.demo_telehealth import (
+    DEMO_DIRECTORY,
+    DEMO_PARTNER_PHARMACIES,
+    LIVE_PROVIDER_EMAIL,
+    MEDICAL_DIRECTOR_EMAIL,
+    PHARMACY_USER_EMAIL,
+)
 from clinicore.config import load_settings
 from clinicore.core.accounts import service as accounts_service
 from clinicore.core.accounts.service import SignInThrottle
-from clinicore.core.models import DeskAccountKind, Exam, Provider, QuestionType, RxType
-from clinicore.core.telehealth import catalog, providers
+from clinicore.core.models import (
+    DeskAccountKind,
+    Exam,
+    PartnerPharmacy,
+    PharmacyUser,
+    Provider,
+    QuestionType,
+    RxType,
+)
+from clinicore.core.telehealth import catalog, provider_admin, providers
 from clinicore.core.telehealth.states import SERVED_STATES
 from clinicore.kit.rate_limit import RateLimiter
 from clinicore.runtime import Runtime
@@ -37,6 +51,7 @@ SECRET_FIELDS = (
     "intakeq_partner_key",
     "native_api_key",
     "provider_password",
+    "pharmacy_password",
 )
 
 
@@ -202,6 +217,10 @@ class TestTelehealthDemo:
             )
             assert live is not None and not live.is_test
             assert await providers.licensed_states(session, provider_id=live.id) == ["CA", "NY"]
+            # The demo clinic works with its desk providers: its console's providers page lists them.
+            listed = await provider_admin.list_providers(session, clinic_id=site.clinic_id)
+        assert {view.provider.email for view in listed} == {LIVE_PROVIDER_EMAIL, MEDICAL_DIRECTOR_EMAIL}
+        assert all(view.licensed_now == ["CA", "NY"] for view in listed)
 
     async def test_the_desk_provider_and_the_medical_director_sign_in_with_the_printed_password(
         self, seeded: Seeded, site: DemoSite
@@ -226,6 +245,28 @@ class TestTelehealthDemo:
                 assert isinstance(provider, Provider) and provider.is_medical_director is director
                 licences = await providers.licensed_states(session, provider_id=provider.id)
                 assert licences == ["CA", "NY"]
+
+    async def test_the_pharmacy_user_of_the_first_demo_pharmacy_signs_in_with_the_printed_password(
+        self, seeded: Seeded, site: DemoSite
+    ) -> None:
+        assert seeded.demo["pharmacy_email"] == PHARMACY_USER_EMAIL
+        async with site.runtime.sessions() as session, session.begin():
+            opened = await accounts_service.sign_in(
+                session,
+                kind=DeskAccountKind.pharmacy_user,
+                email=PHARMACY_USER_EMAIL,
+                password=seeded.demo["pharmacy_password"],
+                client_address="127.0.0.1",
+                throttle=SignInThrottle(RateLimiter(), 5, 900),
+            )
+            signed_in = await accounts_service.signed_in(
+                session, kind=DeskAccountKind.pharmacy_user, token=opened.token
+            )
+            assert signed_in is not None and isinstance(signed_in.account, PharmacyUser)
+            pharmacy = await session.get(PartnerPharmacy, signed_in.account.pharmacy_id)
+            assert pharmacy is not None and pharmacy.name == DEMO_PARTNER_PHARMACIES[0]["name"]
+            users = (await session.scalars(select(PharmacyUser))).all()
+            assert [user.email for user in users].count(PHARMACY_USER_EMAIL) == 1
 
     async def test_running_the_demo_again_duplicates_nothing(self, seeded: Seeded, site: DemoSite) -> None:
         before = await site.snapshot()

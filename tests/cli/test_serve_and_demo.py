@@ -20,6 +20,8 @@ DEMO_FIELDS = {
     "native_api_key",
     "provider_email",
     "provider_password",
+    "pharmacy_email",
+    "pharmacy_password",
 }
 
 
@@ -32,7 +34,7 @@ def demo_json(env: dict[str, str]) -> dict[str, str]:
     result = run_clinicore("demo", "--json", env=env)
     assert result.returncode == 0
     demo = json.loads(result.stdout)  # exactly one JSON object on stdout, nothing else
-    for field in DEMO_FIELDS - {"base_url", "clinic_id", "console_email", "provider_email"}:
+    for field in DEMO_FIELDS - {"base_url", "clinic_id", "console_email", "provider_email", "pharmacy_email"}:
         remember_secret(demo[field])
     return demo
 
@@ -65,7 +67,7 @@ class TestServe:
 
 
 class TestDemo:
-    def test_demo_json_prints_the_eleven_fields(self, env: dict[str, str]) -> None:
+    def test_demo_json_prints_the_thirteen_fields(self, env: dict[str, str]) -> None:
         demo = demo_json(env)
         assert set(demo) == DEMO_FIELDS
         assert demo["qualifybase_api_key"].startswith("qbk_live_")
@@ -79,11 +81,14 @@ class TestDemo:
         assert second["native_api_key"] != first["native_api_key"]
         assert second["console_password"] != first["console_password"]
         assert second["provider_password"] != first["provider_password"]
+        assert second["pharmacy_password"] != first["pharmacy_password"]
 
     def test_demo_without_json_prints_urls_and_login(self, env: dict[str, str]) -> None:
         result = run_clinicore("demo", env=env)
         assert result.returncode == 0
         assert "/console" in result.stdout and "demo@clinicore.example" in result.stdout
+        assert "/provider" in result.stdout and "/pharmacy" in result.stdout
+        assert "pharmacy@clinicore.example" in result.stdout
         for line in result.stdout.splitlines():
             if "login" in line or "Medical director" in line:
                 remember_secret(line.rsplit("/ ", 1)[1].strip())

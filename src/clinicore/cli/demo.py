@@ -12,7 +12,12 @@ from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicore.cli.demo_telehealth import LIVE_PROVIDER_EMAIL, MEDICAL_DIRECTOR_EMAIL, seed_telehealth_demo
+from clinicore.cli.demo_telehealth import (
+    LIVE_PROVIDER_EMAIL,
+    MEDICAL_DIRECTOR_EMAIL,
+    PHARMACY_USER_EMAIL,
+    seed_telehealth_demo,
+)
 from clinicore.core.audit.service import CLI
 from clinicore.core.crm import service as crm_service
 from clinicore.core.models import AgentDirection, ApiKeyKind, Clinic, Partner
@@ -46,6 +51,8 @@ class DemoResult:
     native_api_key: str
     provider_email: str
     provider_password: str
+    pharmacy_email: str
+    pharmacy_password: str
 
     def as_json(self) -> dict[str, str]:
         return asdict(self)
@@ -66,6 +73,8 @@ class DemoResult:
             ("Provider desk", f"{self.base_url}/provider"),
             ("Provider login", f"{self.provider_email} / {self.provider_password}"),
             ("Medical director", f"{MEDICAL_DIRECTOR_EMAIL} / {self.provider_password}"),
+            ("Pharmacy desk", f"{self.base_url}/pharmacy"),
+            ("Pharmacy login", f"{self.pharmacy_email} / {self.pharmacy_password}"),
             ("Health", f"{self.base_url}/healthz"),
         ]
 
@@ -144,6 +153,7 @@ async def _fresh_key(
 async def seed_demo(runtime: Runtime) -> DemoResult:
     password = secrets.token_urlsafe(12)
     provider_password = secrets.token_urlsafe(12)
+    pharmacy_password = secrets.token_urlsafe(12)
     async with runtime.sessions() as session, session.begin():
         partner = await tenancy_service.find_or_create_partner(
             session, name=DEMO_PARTNER, clock=runtime.clock
@@ -172,7 +182,13 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
         }
         partner_key = await _fresh_key(session, runtime, ApiKeyKind.intakeq_partner, partner=partner)
         await _demo_schedule(session, runtime, clinic)
-        await seed_telehealth_demo(session, runtime, clinic, provider_password=provider_password)
+        await seed_telehealth_demo(
+            session,
+            runtime,
+            clinic,
+            provider_password=provider_password,
+            pharmacy_password=pharmacy_password,
+        )
     return DemoResult(
         base_url=runtime.settings.base_url,
         clinic_id=str(clinic.id),
@@ -185,4 +201,6 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
         native_api_key=keys[ApiKeyKind.native],
         provider_email=LIVE_PROVIDER_EMAIL,
         provider_password=provider_password,
+        pharmacy_email=PHARMACY_USER_EMAIL,
+        pharmacy_password=pharmacy_password,
     )

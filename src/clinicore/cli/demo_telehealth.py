@@ -2,7 +2,8 @@
 two partner pharmacies shipping to every served state with order sets for each Rx exam, a small
 fictional retail directory (loaded from ``data/demo_pharmacies.csv`` through the importer), the
 built-in test providers, one live provider licensed in NY and CA and a medical director licensed in
-the same states, both signing in to the provider desk with the password each run prints.
+the same states, both signing in to the provider desk with the password each run prints, and a user
+of the first partner pharmacy signing in to the pharmacy desk with the password each run prints.
 
 Everything is looked up before it is created, so running the demo again adds nothing twice. All
 names, addresses, phone numbers, NCPDP ids and NDC codes here are fictional (NDCs use the unassigned
@@ -19,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.accounts import service as accounts_service
 from clinicore.core.audit.service import CLI
-from clinicore.core.models import Clinic, DeskAccountKind, Exam, QuestionType, RxType
+from clinicore.core.models import Clinic, DeskAccountKind, Exam, PartnerPharmacy, QuestionType, RxType
 from clinicore.core.pharmacy import service as pharmacy_service
 from clinicore.core.pharmacy.importer import DirectoryFormat, DirectoryReader
 from clinicore.core.pharmacy.schemas import DrugItem
-from clinicore.core.telehealth import catalog, providers
+from clinicore.core.telehealth import catalog, pharmacy_desk, provider_admin, providers
 from clinicore.core.telehealth.catalog import ExamSpec, OptionSpec, QuestionSpec
 from clinicore.runtime import Runtime
 
@@ -33,6 +34,8 @@ LIVE_PROVIDER_EMAIL = "provider@clinicore.example"
 LIVE_PROVIDER_STATES = ("NY", "CA")
 MEDICAL_DIRECTOR_NAME = "Dr. Marcus Hale"
 MEDICAL_DIRECTOR_EMAIL = "director@clinicore.example"
+PHARMACY_USER_NAME = "Priya Shah, PharmD"
+PHARMACY_USER_EMAIL = "pharmacy@clinicore.example"
 
 YES_NO = (OptionSpec("Yes"), OptionSpec("No"))
 OTHER = OptionSpec("Other", has_free_text=True)
@@ -191,7 +194,8 @@ def _semaglutide(dose: str, vial: str, quantity: str) -> tuple[DrugItem, ...]:
             directions=f"Inject {dose} under the skin once a week.",
         ),
         DrugItem(
-            drug_name="Insulin syringes 0.5 mL 31G",
+            drug_name="Insulin syringes",
+            strength="0.5 mL 31G",  # a complete prescription gives every item a strength (completeness.py)
             form="supply",
             ndc="00000-9901-10",
             quantity="10",
@@ -312,11 +316,13 @@ async def _demo_exams(session: AsyncSession, runtime: Runtime, clinic: Clinic) -
 
 async def _demo_partner_pharmacies(
     session: AsyncSession, runtime: Runtime, clinic: Clinic, exams: dict[str, Exam]
-) -> None:
+) -> list[PartnerPharmacy]:
+    pharmacies = []
     for surcharge, details in enumerate(DEMO_PARTNER_PHARMACIES):
         pharmacy = await pharmacy_service.partner_pharmacy_by_name(session, name=details["name"])
         if pharmacy is None:
             pharmacy = await pharmacy_service.create_partner_pharmacy(session, clock=runtime.clock, **details)
+        pharmacies.append(pharmacy)
         for exam_title, order_sets in DEMO_ORDER_SETS.items():
             exam = exams[exam_title]
             existing = await pharmacy_service.order_sets_for_exam(
@@ -336,6 +342,7 @@ async def _demo_partner_pharmacies(
                     items=items,
                     clock=runtime.clock,
                 )
+    return pharmacies
 
 
 async def _demo_directory(session: AsyncSession, runtime: Runtime) -> None:
@@ -348,10 +355,17 @@ async def _demo_directory(session: AsyncSession, runtime: Runtime) -> None:
 
 
 async def _desk_provider(
-    session: AsyncSession, runtime: Runtime, *, name: str, email: str, password: str, director: bool
+    session: AsyncSession,
+    runtime: Runtime,
+    clinic: Clinic,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    director: bool,
 ) -> None:
-    """A live provider of the desk, licensed in NY and CA (fictional licence numbers, valid for a year
-    from each run), whose password each run resets."""
+    """A live provider of the desk the demo clinic works with, licensed in NY and CA (fictional licence
+    numbers, valid for a year from each run), whose password each run resets."""
     provider = await providers.provider_by_email(session, email=email)
     if provider is None:
         provider = await providers.create_provider(
@@ -375,13 +389,17 @@ async def _desk_provider(
     await accounts_service.set_password(
         session, kind=DeskAccountKind.provider, account_id=provider.id, password=password, actor=CLI
     )
+    await provider_admin.work_with(session, clinic_id=clinic.id, provider_id=provider.id, clock=runtime.clock)
 
 
-async def _demo_providers(session: AsyncSession, runtime: Runtime, *, provider_password: str) -> None:
+async def _demo_providers(
+    session: AsyncSession, runtime: Runtime, clinic: Clinic, *, provider_password: str
+) -> None:
     await providers.test_providers(session, clock=runtime.clock)
     await _desk_provider(
         session,
         runtime,
+        clinic,
         name=LIVE_PROVIDER_NAME,
         email=LIVE_PROVIDER_EMAIL,
         password=provider_password,
@@ -390,6 +408,7 @@ async def _demo_providers(session: AsyncSession, runtime: Runtime, *, provider_p
     await _desk_provider(
         session,
         runtime,
+        clinic,
         name=MEDICAL_DIRECTOR_NAME,
         email=MEDICAL_DIRECTOR_EMAIL,
         password=provider_password,
@@ -397,10 +416,37 @@ async def _demo_providers(session: AsyncSession, runtime: Runtime, *, provider_p
     )
 
 
+async def _demo_pharmacy_user(
+    session: AsyncSession, runtime: Runtime, pharmacy: PartnerPharmacy, *, password: str
+) -> None:
+    """The pharmacy desk's user of the first demo pharmacy, whose password each run resets."""
+    user = await pharmacy_desk.pharmacy_user_by_email(session, email=PHARMACY_USER_EMAIL)
+    if user is None:
+        await pharmacy_desk.create_pharmacy_user(
+            session,
+            pharmacy_id=pharmacy.id,
+            name=PHARMACY_USER_NAME,
+            email=PHARMACY_USER_EMAIL,
+            password=password,
+            actor=CLI,
+            clock=runtime.clock,
+        )
+        return
+    await accounts_service.set_password(
+        session, kind=DeskAccountKind.pharmacy_user, account_id=user.id, password=password, actor=CLI
+    )
+
+
 async def seed_telehealth_demo(
-    session: AsyncSession, runtime: Runtime, clinic: Clinic, *, provider_password: str
+    session: AsyncSession,
+    runtime: Runtime,
+    clinic: Clinic,
+    *,
+    provider_password: str,
+    pharmacy_password: str,
 ) -> None:
     exams = await _demo_exams(session, runtime, clinic)
-    await _demo_partner_pharmacies(session, runtime, clinic, exams)
+    pharmacies = await _demo_partner_pharmacies(session, runtime, clinic, exams)
     await _demo_directory(session, runtime)
-    await _demo_providers(session, runtime, provider_password=provider_password)
+    await _demo_providers(session, runtime, clinic, provider_password=provider_password)
+    await _demo_pharmacy_user(session, runtime, pharmacies[0], password=pharmacy_password)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.core.accounts import service as accounts_service
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.observability import get_logger
 from clinicore.runtime import Runtime
@@ -51,8 +52,13 @@ async def _purge_expired_sessions(session: AsyncSession, runtime: Runtime) -> in
     return await tenancy_service.purge_expired_sessions(session, clock=runtime.clock)
 
 
+async def _purge_expired_desk_sessions(session: AsyncSession, runtime: Runtime) -> int:
+    return await accounts_service.purge_expired_sessions(session, clock=runtime.clock)
+
+
 DEFAULT_JOBS: tuple[PeriodicJob | StandaloneJob, ...] = (
     PeriodicJob("console_session.purge", 600, _purge_expired_sessions),
+    PeriodicJob("desk_session.purge", 600, _purge_expired_desk_sessions),
     PeriodicJob("webhook_event.fan_out", 0, fan_out_pending_events),
     StandaloneJob("webhook_delivery.send", 0, deliver_due_webhooks),
     StandaloneJob("email.send", 5, send_queued_emails),

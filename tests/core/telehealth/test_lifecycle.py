@@ -43,7 +43,7 @@ from tests.factories import (
 START = datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
 
 
-PHARMACY_USER = Actor("pharmacy", "a-pharmacy-user")
+PHARMACY_USER = Actor("pharmacy_user", "a-pharmacy-user")
 
 
 @dataclasses.dataclass

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from clinicore.core.audit.service import Actor
 from clinicore.core.models import ApiKeyKind, Clinic, ExamOutcome, PartnerPharmacyState
 from clinicore.core.telehealth import invites, lifecycle, prescriptions, timers
+from clinicore.core.telehealth.exam_views import exam_detail
 from clinicore.core.telehealth.routing import PartnerRouting
 from clinicore.core.telehealth.schemas import InviteRequest, InviteResult, PatientDetails, ShippingAddress
-from clinicore.core.telehealth.timeline import exam_timeline
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.clock import FrozenClock
+from clinicore.kit.errors import NotFound
 from clinicore.runtime import Runtime
 from tests.factories import (
     answer_all,
@@ -57,8 +60,8 @@ async def _timeline(
     runtime: Runtime, clinic: Clinic, patient_exam_id: int
 ) -> list[tuple[str | None, str, str]]:
     async with runtime.sessions() as session:
-        entries = await exam_timeline(session, clinic_id=clinic.id, patient_exam_id=patient_exam_id)
-    return [(entry.from_status, entry.to_status, entry.actor) for entry in entries]
+        detail = await exam_detail(session, clinic_id=clinic.id, patient_exam_id=patient_exam_id)
+    return [(entry.from_status, entry.to_status, entry.actor) for entry in detail.timeline]
 
 
 async def _to_waiting_room(runtime: Runtime, result: InviteResult) -> int:
@@ -95,7 +98,7 @@ async def test_an_rx_exam_from_invite_to_shipment_names_each_actor(runtime: Runt
     )
     patient_exam_id = await _to_waiting_room(runtime, result)
     provider = await create_live_provider(runtime, name="Liza Park")
-    pharmacist = Actor("pharmacy", "not-a-known-user")
+    pharmacist = Actor("pharmacy_user", "not-a-known-user")
     async with runtime.sessions() as session, session.begin():
         await lifecycle.take_exam(session, provider_id=provider.id, patient_exam_id=patient_exam_id)
         await lifecycle.decide(
@@ -115,27 +118,28 @@ async def test_an_rx_exam_from_invite_to_shipment_names_each_actor(runtime: Runt
             links=runtime.links,
         )
     assert await _timeline(runtime, clinic, patient_exam_id) == [
-        (None, "pending", "API key Front desk"),
-        ("pending", "in_questionnaire", "patient"),
-        ("in_questionnaire", "waiting_for_provider", "patient"),
-        ("waiting_for_provider", "in_consultation", "provider Liza Park"),
-        ("in_consultation", "completed", "provider Liza Park"),
-        ("completed", "prescribed", "provider Liza Park"),
-        ("prescribed", "confirmed_by_pharmacy", "pharmacy"),  # an id that names nobody: the kind only
+        (None, "pending", "API key “Front desk”"),
+        ("pending", "in_questionnaire", "Patient"),
+        ("in_questionnaire", "waiting_for_provider", "Patient"),
+        ("waiting_for_provider", "in_consultation", "Provider Liza Park"),
+        ("in_consultation", "completed", "Provider Liza Park"),
+        ("completed", "prescribed", "Provider Liza Park"),
+        ("prescribed", "confirmed_by_pharmacy", "Pharmacy"),  # an id that names nobody: the kind only
     ]
     async with runtime.sessions() as session:
-        entries = await exam_timeline(session, clinic_id=clinic.id, patient_exam_id=patient_exam_id)
-    assert [entry.outcome for entry in entries][4] == ExamOutcome.approved.value
+        detail = await exam_detail(session, clinic_id=clinic.id, patient_exam_id=patient_exam_id)
+    assert [entry.outcome for entry in detail.timeline][4] == ExamOutcome.approved.value
 
     other = (await create_clinic(runtime)).clinic
-    assert await _timeline(runtime, other, patient_exam_id) == []
+    with pytest.raises(NotFound):
+        await _timeline(runtime, other, patient_exam_id)
 
 
 async def test_a_missed_exam_and_a_cancelled_one_name_the_timer_and_the_canceller(runtime: Runtime) -> None:
     clock = FrozenClock(runtime.clock.now())
     clinic = (await create_clinic(runtime)).clinic
     catalog = await create_catalog(runtime, clinic)
-    user = Actor.user(clinic.id)  # an id that names no user: "clinic user"
+    user = Actor.user(clinic.id)  # an id that names no user: the kind only
     missed = await _invite(runtime, clinic, catalog.botox.id, user)
     patient_exam_id = missed.patient_exams[0].patient_exam.id
     await answer_all(runtime, missed.patient_exams[0].patient_exam)
@@ -155,7 +159,7 @@ async def test_a_missed_exam_and_a_cancelled_one_name_the_timer_and_the_cancelle
     assert (await _timeline(runtime, clinic, patient_exam_id))[-1] == (
         "waiting_for_provider",
         "completed",
-        "timer",
+        "Timer",
     )
 
     cancelled = await _invite(runtime, clinic, catalog.botox.id, user)
@@ -163,6 +167,6 @@ async def test_a_missed_exam_and_a_cancelled_one_name_the_timer_and_the_cancelle
     async with runtime.sessions() as session, session.begin():
         await invites.cancel_invite(session, clinic_id=clinic.id, patient_exam_id=cancelled_id, by=user)
     assert await _timeline(runtime, clinic, cancelled_id) == [
-        (None, "pending", "clinic user"),
-        ("pending", "cancelled", "clinic user"),
+        (None, "pending", "Console user"),
+        ("pending", "cancelled", "Console user"),
     ]

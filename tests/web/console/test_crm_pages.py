@@ -148,6 +148,9 @@ class TestLeadList:
         assert len(listed_leads(second.text)) == 1
         assert "Lead 0<" in second.text
         assert 'rel="next"' not in second.text
+        for wild in ("9" * 40, "²", "-3", "0"):  # never an offset the database cannot take
+            response = await frozen.client.get(f"/console/leads?page={wild}")
+            assert response.status_code == 200, wild
 
 
 class TestLeadDetail:

@@ -16,7 +16,7 @@ from clinicore.kit.clock import Clock, system_clock
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    type: str  # user | api_key | cli | system | patient | provider | pharmacy | timer
+    type: str  # user | api_key | cli | system | patient | provider | pharmacy_user | timer
     id: str | None = None
 
     @classmethod

@@ -3,6 +3,7 @@
 from clinicore.core.models.accounts import DeskAccountKind, DeskSession
 from clinicore.core.models.audit import AuditEntry
 from clinicore.core.models.base import Base
+from clinicore.core.models.clinic_providers import ClinicProvider
 from clinicore.core.models.crm import (
     Agent,
     AgentDirection,
@@ -99,6 +100,7 @@ __all__ = [
     "CampaignStatus",
     "Client",
     "Clinic",
+    "ClinicProvider",
     "ClinicUser",
     "ClinicUserRole",
     "ConsoleSession",

@@ -261,7 +261,7 @@ class ExamStatusChange(Base):
     """One status move of a patient exam and who made it: the exam's timeline. Written by every move
     (core/telehealth/transitions.py ``move``) and at creation (``from_status`` empty); never updated.
 
-    ``actor_type``: patient | provider | pharmacy | api_key | user (console) | timer | system;
+    ``actor_type``: patient | provider | pharmacy_user | api_key | user (console) | timer | system;
     ``actor_id`` the account, key or client id when there is one."""
 
     __tablename__ = "exam_status_changes"

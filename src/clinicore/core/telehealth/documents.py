@@ -84,7 +84,7 @@ class ConsultationDocument:
     patient_exam_id: int
 
 
-def _rgb(color: str | None) -> tuple[int, int, int]:
+def brand_rgb(color: str | None) -> tuple[int, int, int]:
     if color and len(color) == 7 and color.startswith("#"):
         try:
             return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
@@ -102,7 +102,7 @@ def local_time_text(moment: datetime, time_zone: str) -> str:
     return f"{local:%B} {local.day}, {local:%Y} {local:%I:%M %p} {local.tzname()} ({time_zone})"
 
 
-class _Pdf(FPDF):
+class BrandedPdf(FPDF):
     def line_of(self, text: str, *, size: float = 11, style: str = "", height: float = 6) -> None:
         self.set_font(FONT, style, size)
         self.multi_cell(0, height, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -122,8 +122,8 @@ class _Pdf(FPDF):
 
 def render_consultation_pdf(document: ConsultationDocument, *, compress: bool = True) -> bytes:
     """The PDF's bytes (``compress=False`` keeps content streams readable, for tests)."""
-    color = _rgb(document.brand_color)
-    pdf = _Pdf(format="Letter")
+    color = brand_rgb(document.brand_color)
+    pdf = BrandedPdf(format="Letter")
     pdf.set_compression(compress)
     pdf.set_title(latin1(f"Consultation record - {document.exam_title}"))
     pdf.set_author(latin1(document.clinic_name))

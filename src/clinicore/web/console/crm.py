@@ -53,8 +53,14 @@ PAGE_SIZE = 50
 LEAD_APPOINTMENTS_SHOWN = 100
 
 
+LAST_PAGE = 100_000  # far past any list a clinic keeps; a larger number would overflow the offset
+
+
 def page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and int(raw) >= 1 else 1
+    """A page number from the query: anything that is not a whole number from 1 to ``LAST_PAGE`` is 1."""
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(LAST_PAGE)):
+        return 1
+    return min(max(int(raw), 1), LAST_PAGE)
 
 
 def recorded_by_label(recorded_by: str) -> str:

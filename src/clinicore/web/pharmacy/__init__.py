@@ -1,0 +1,1 @@
+"""The pharmacy desk (``/pharmacy``): a partner pharmacy's users confirm and ship its prescriptions."""
