@@ -19,6 +19,7 @@ from clinicore.runtime import Runtime
 from clinicore.surfaces.registry import SURFACES, surface_answering_errors_for
 from clinicore.surfaces.subapp import ErrorRenderer
 from clinicore.web.calendars import router as calendar_feed_router
+from clinicore.web.call.routes import router as call_router
 from clinicore.web.console.crm import router as console_crm_router
 from clinicore.web.console.exams import router as console_exams_router
 from clinicore.web.console.prescriptions import router as console_prescriptions_router
@@ -91,6 +92,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(provider_desk_router)
     app.include_router(pharmacy_desk_router)
     app.include_router(patient_router)
+    app.include_router(call_router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in_required(_request: Request, exc: SignInRequired) -> Response:

@@ -21,6 +21,7 @@ from clinicore.core.models import ApiKeyKind, ClinicUserRole
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.migrations import upgrade_database
 from clinicore.runtime import Runtime
+from clinicore.web.call.messages import MAX_FRAME_BYTES
 
 app = typer.Typer(help="Clinicore: self-hostable clinic and telehealth platform.", no_args_is_help=True)
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
@@ -58,7 +59,15 @@ def serve(
         highlight=False,
         soft_wrap=True,
     )
-    options: dict[str, Any] = {"host": host, "port": port, "access_log": False, "log_config": None}
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "log_config": None,
+        # The video call's signalling frames are small (web/call/messages.py): a larger frame is refused
+        # by the server before it is read whole, not after.
+        "ws_max_size": MAX_FRAME_BYTES + 1024,
+    }
     if workers == 1:
         from clinicore.app import create_app
 

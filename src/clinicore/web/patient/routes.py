@@ -20,10 +20,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
+from starlette.requests import HTTPConnection
 
 from clinicore.core.models import Clinic, ExamOutcome
 from clinicore.core.telehealth import attachments as attachments_service
+from clinicore.core.telehealth import call as call_service
 from clinicore.core.telehealth import visit as visit_service
 from clinicore.core.telehealth.invites import meeting_path
 from clinicore.core.telehealth.visit import Visit, VisitStep
@@ -109,35 +112,67 @@ def _not_found(request: Request) -> _Refused:
     )
 
 
-async def _open(
-    request: Request, session: SessionDep, runtime: Runtime, meeting_uuid: str, *, lock: bool = False
+class LinkRefused(Exception):
+    """A meeting link that does not open its visit: not valid (404) or past its ``expires`` (410)."""
+
+    def __init__(self, status_code: int, clinic: Clinic | None) -> None:
+        self.status_code = status_code
+        self.clinic = clinic
+
+
+async def open_link(
+    connection: HTTPConnection,
+    session: AsyncSession,
+    runtime: Runtime,
+    meeting_uuid: str,
+    *,
+    lock: bool = False,
 ) -> tuple[MeetingLink, Visit]:
-    """Check the link's signature (404 when wrong) and expiry (410), then load the visit."""
-    signature = request.query_params.get("signature", "")
-    expires_text = request.query_params.get("expires")
+    """Check the link's signature and expiry, then load the visit: for a page or the call's WebSocket."""
+    signature = connection.query_params.get("signature", "")
+    expires_text = connection.query_params.get("expires")
     try:
         meeting_id = uuid.UUID(meeting_uuid)
     except ValueError:
-        raise _not_found(request) from None
-    expires = int(expires_text) if expires_text and expires_text.isdigit() else None
+        raise LinkRefused(404, None) from None
+    # A bounded number of ASCII digits: int() of thousands of digits raises, and no real expiry needs them.
+    expires = (
+        int(expires_text)
+        if expires_text and expires_text.isascii() and expires_text.isdigit() and len(expires_text) <= 12
+        else None
+    )
     if expires_text is not None and expires is None:
-        raise _not_found(request)
+        raise LinkRefused(404, None)
     path = meeting_path(meeting_id)
     links = runtime.links
     if not hmac.compare_digest(links.signature(path, expires).encode(), signature.encode()):
-        raise _not_found(request)
+        raise LinkRefused(404, None)
     try:
         visit = await visit_service.open_visit(session, meeting_id=meeting_id, lock=lock)
     except NotFound:
-        raise _not_found(request) from None
-    bind_clinic(request, visit.clinic.id)
+        raise LinkRefused(404, None) from None
     if not links.verify(path, signature=signature, expires=expires, now=runtime.clock.now()):
+        raise LinkRefused(410, visit.clinic)
+    return MeetingLink(runtime, meeting_id, signature, expires), visit
+
+
+async def _open(
+    request: Request, session: SessionDep, runtime: Runtime, meeting_uuid: str, *, lock: bool = False
+) -> tuple[MeetingLink, Visit]:
+    """The checked link and its visit, or the page that says why not (404, 410)."""
+    try:
+        link, visit = await open_link(request, session, runtime, meeting_uuid, lock=lock)
+    except LinkRefused as refused:
+        bind_clinic(request, refused.clinic.id if refused.clinic else None)
+        if refused.status_code == 404:
+            raise _not_found(request) from None
         raise _Refused(
             _closed(
-                request, 410, "This link has expired", "Ask the clinic for a new visit link.", visit.clinic
+                request, 410, "This link has expired", "Ask the clinic for a new visit link.", refused.clinic
             )
-        )
-    return MeetingLink(runtime, meeting_id, signature, expires), visit
+        ) from None
+    bind_clinic(request, visit.clinic.id)
+    return link, visit
 
 
 def _context(link: MeetingLink, visit: Visit, **extra: Any) -> dict[str, Any]:
@@ -217,6 +252,7 @@ async def _show(
     if step == VisitStep.waiting_room:
         place = await visit_service.place_in_queue(session, visit=visit)
         context |= {"place": place, "poll_seconds": POLL_SECONDS, "provider_joined": _provider_joined(visit)}
+        context |= {"call_url": _call_url(link, visit), "ice_servers": runtime.settings.ice_server_list}
     template = {
         VisitStep.consent: "consent.html",
         VisitStep.attachments: "attachments.html",
@@ -249,6 +285,12 @@ async def _pharmacy_choice(
 
 def _provider_joined(visit: Visit) -> bool:
     return any(item.patient_exam.status == "in_consultation" for item in visit.active_exams)
+
+
+def _call_url(link: MeetingLink, visit: Visit) -> str | None:
+    """Where the waiting room's video call connects (web/call/routes.py), once a provider consults."""
+    patient_exam = call_service.patient_call_exam(visit)
+    return link.url(f"/call/{patient_exam.id}") if patient_exam is not None else None
 
 
 def _sentence(visit: Visit) -> str:
@@ -422,6 +464,7 @@ async def status(meeting_uuid: str, request: Request, session: SessionDep, runti
         "provider_joined": _provider_joined(visit),
         "outcome": visit.outcome.value if visit.outcome else None,
         "redirect": redirect,
+        "call_url": _call_url(link, visit) if step == VisitStep.waiting_room else None,
     }
     return JSONResponse(body, headers=PAGE_HEADERS)
 

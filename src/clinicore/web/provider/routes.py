@@ -311,6 +311,7 @@ async def _exam_page(
         outcomes=OUTCOME_CHOICES,
         notice=NOTICES.get(notice or ""),
         deferred=ExamOutcome.deferred.value,
+        ice_servers=runtime.settings.ice_server_list,
     )
 
 
