@@ -39,7 +39,7 @@ from clinicore.runtime import Runtime
 from clinicore.web.call.messages import MAX_FRAME_BYTES, InvalidMessage, invalid_message_notice, parse_message
 from clinicore.web.call.relay import CallRelay, Envelope, Membership, RelayUnavailable, build_relay
 from clinicore.web.patient.routes import LinkRefused, open_link
-from clinicore.web.provider.session import SESSION_COOKIE
+from clinicore.web.provider.session import PROVIDER_DESK
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,7 +102,7 @@ class _NoDeskSession(Exception):
 
 
 async def _provider_seat(websocket: WebSocket, runtime: Runtime, exam_id: int) -> CallSeat:
-    token = websocket.cookies.get(SESSION_COOKIE, "")
+    token = websocket.cookies.get(PROVIDER_DESK.session_cookie, "")
     if not token or len(token) > 256:
         raise _NoDeskSession
     async with runtime.sessions() as session, session.begin():

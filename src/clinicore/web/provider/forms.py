@@ -1,5 +1,6 @@
 """The provider desk's forms, one model each, as ``web.console.forms.submit_form`` reads them. Every
-field is bounded; the rules about the values stay in the core."""
+field is bounded; the rules about the values stay in the core. Signing in and the buttons that post only
+their CSRF token take the forms every desk takes (web/desk/forms.py)."""
 
 from __future__ import annotations
 
@@ -33,18 +34,6 @@ ITEM_LIMITS = {
     "directions": 2000,
     "schedule_code": 8,
 }
-
-Text = Annotated[str, StringConstraints(max_length=2000)]
-
-
-class SignInForm(ConsoleForm):
-    email: Annotated[str, StringConstraints(max_length=320)] = ""
-    password: Annotated[str, StringConstraints(max_length=1000)] = ""
-    next: Text = ""
-
-
-class EmptyForm(ConsoleForm):
-    pass
 
 
 class DecisionForm(ConsoleForm):

@@ -1,6 +1,7 @@
 """Provider desk pages (``/provider``). Each handler reads its form, calls the core once and redirects,
 or shows the page again with the core's reason. Who may open or act on an exam is the core's rule
-(core/telehealth/desk.py, lifecycle.py, prescriptions.py)."""
+(core/telehealth/desk.py, lifecycle.py, prescriptions.py). Sign-in and sign-out are every desk's
+(web/desk/sign_in.py)."""
 
 from __future__ import annotations
 
@@ -8,173 +9,35 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from clinicore.core.accounts import service as accounts_service
 from clinicore.core.accounts.service import SignedInDesk
-from clinicore.core.models import DeskAccountKind, ExamOutcome
+from clinicore.core.models import ExamOutcome
 from clinicore.core.telehealth import desk, lifecycle, prescriptions
-from clinicore.kit.errors import Forbidden, RateLimited
 from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
 from clinicore.runtime import Runtime
 from clinicore.web.console.forms import Refusal, refusal_context, submit_form
-from clinicore.web.provider.forms import OUTCOMES, DecisionForm, EmptyForm, PrescriptionForm, SignInForm
-from clinicore.web.provider.pages import render
-from clinicore.web.provider.session import (
-    DESK,
-    LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE,
-    SIGN_IN_PATH,
-    CurrentProvider,
-    ProviderDeskRoute,
-    new_login_csrf_token,
-    safe_next_path,
-    sign_in_throttle,
-)
+from clinicore.web.desk.desk import forbidden_first
+from clinicore.web.desk.forms import EmptyForm
+from clinicore.web.desk.sign_in import sign_in_router
+from clinicore.web.provider.forms import OUTCOMES, DecisionForm, PrescriptionForm
+from clinicore.web.provider.session import PROVIDER_DESK, CurrentProvider, ProviderDeskRoute
 
+DESK = PROVIDER_DESK.path
 router = APIRouter(include_in_schema=False, route_class=ProviderDeskRoute)
+router.include_router(sign_in_router(PROVIDER_DESK))
 
 NOTICES = {
     "taken": "You took this exam: the consultation has started.",
     "deferred-taken": "You took this deferred exam.",
     "decided": "Decision saved.",
     "prescribed": "Prescription sent to the pharmacy.",
-    "signed-out": "You are signed out.",
 }
 OUTCOME_CHOICES = [(key, outcome.value) for key, outcome in OUTCOMES.items()]
 
 
-def forbidden_first(
-    show: Callable[[Refusal], Awaitable[Response]],
-) -> Callable[[Refusal], Awaitable[Response]]:
-    """A refusal that is a ``Forbidden`` is the desk's 403 page, never the form again."""
-
-    async def refused(refusal: Refusal) -> Response:
-        if isinstance(refusal.error, Forbidden):
-            raise refusal.error
-        return await show(refusal)
-
-    return refused
-
-
 def exam_path(patient_exam_id: int, notice: str | None = None) -> str:
     return f"{DESK}/exams/{patient_exam_id}" + (f"?notice={notice}" if notice else "")
-
-
-# --- sign-in ----------------------------------------------------------------------------------------
-
-
-def _set_login_csrf_cookie(runtime: Runtime, response: Response, token: str) -> None:
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        max_age=3600,
-        httponly=True,
-        samesite="strict",
-        secure=runtime.settings.secure_cookies,
-        path=SIGN_IN_PATH,
-    )
-
-
-def _sign_in_page(
-    request: Request,
-    runtime: Runtime,
-    *,
-    next_path: str | None,
-    error: str | None = None,
-    notice: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    token = new_login_csrf_token()
-    response = render(
-        request,
-        "provider/sign_in.html",
-        status_code=status_code,
-        csrf_token=token,
-        next=safe_next_path(next_path),
-        error=error,
-        notice=NOTICES.get(notice or ""),
-    )
-    _set_login_csrf_cookie(runtime, response, token)
-    return response
-
-
-@router.get(SIGN_IN_PATH)
-async def sign_in_page(
-    request: Request, runtime: RuntimeDep, next: str | None = None, notice: str | None = None
-) -> Response:
-    return _sign_in_page(request, runtime, next_path=next, notice=notice)
-
-
-@router.post(SIGN_IN_PATH)
-async def sign_in(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
-    client_address = request.client.host if request.client else "unknown"
-
-    async def act(form: SignInForm) -> Response:
-        opened = await accounts_service.sign_in(
-            session,
-            kind=DeskAccountKind.provider,
-            email=form.email,
-            password=form.password,
-            client_address=client_address,
-            throttle=sign_in_throttle(runtime),
-            clock=runtime.clock,
-        )
-        response = RedirectResponse(safe_next_path(form.next), status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            opened.token,
-            max_age=int(accounts_service.SESSION_LIFETIME.total_seconds()),
-            httponly=True,
-            samesite="lax",
-            secure=runtime.settings.secure_cookies,
-            path=DESK,
-        )
-        response.delete_cookie(LOGIN_CSRF_COOKIE, path=SIGN_IN_PATH)
-        return response
-
-    async def refused(refusal: Refusal) -> Response:
-        response = _sign_in_page(
-            request,
-            runtime,
-            next_path=refusal.form.get("next"),
-            error=refusal.message,
-            status_code=refusal.status_code,
-        )
-        if isinstance(refusal.error, RateLimited):
-            response.headers["Retry-After"] = str(refusal.error.retry_after)
-        return response
-
-    return await submit_form(
-        request,
-        session,
-        csrf_token=request.cookies.get(LOGIN_CSRF_COOKIE),
-        form=SignInForm,
-        act=act,
-        refused=refused,
-    )
-
-
-@router.post(f"{DESK}/sign-out")
-async def sign_out(
-    request: Request, signed_in: CurrentProvider, session: SessionDep, runtime: RuntimeDep
-) -> Response:
-    async def act(_form: EmptyForm) -> Response:
-        await accounts_service.sign_out(session, signed_in=signed_in, clock=runtime.clock)
-        response = RedirectResponse(f"{SIGN_IN_PATH}?notice=signed-out", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path=DESK)
-        return response
-
-    return await submit_form(
-        request,
-        session,
-        csrf_token=signed_in.desk_session.csrf_token,
-        form=EmptyForm,
-        act=act,
-        refused=forbidden_first(
-            lambda refusal: _queue_page(request, signed_in, session, runtime, refusal=refusal)
-        ),
-    )
 
 
 # --- the queue --------------------------------------------------------------------------------------
@@ -190,7 +53,7 @@ async def _queue_page(
 ) -> Response:
     queues = await desk.desk_queues(session, provider_id=signed_in.account.id, clock=runtime.clock)
     context = refusal_context(refusal)
-    return render(
+    return PROVIDER_DESK.render(
         request,
         "provider/queue.html",
         status_code=context.pop("status_code"),
@@ -299,7 +162,7 @@ async def _exam_page(
         else None
     )
     context = refusal_context(refusal)
-    return render(
+    return PROVIDER_DESK.render(
         request,
         "provider/exam.html",
         status_code=context.pop("status_code"),
