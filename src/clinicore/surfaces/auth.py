@@ -4,7 +4,8 @@ access log the clinic, and returns a ``ClinicCaller`` whose clinic is never ``No
 
 A surface adapts three things only: where the key is read (``read_key``), its 401 wording
 (``missing``/``invalid``), and what else it checks once the caller is known (``then``: QualifyBase's rate
-limit, Qualiphy's inactive clinic).
+limit, Qualiphy's inactive clinic). ``authenticated_partner`` does the same for a partner's key (IntakeQ's
+partner API), which belongs to a partner and no clinic, and returns a ``PartnerCaller``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import Request
 
 from clinicore.core.models import ApiKeyKind
 from clinicore.core.tenancy import service as tenancy_service
-from clinicore.core.tenancy.schemas import ClinicCaller
+from clinicore.core.tenancy.schemas import ClinicCaller, PartnerCaller
 from clinicore.kit.errors import Unauthorized
 from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
 from clinicore.runtime import Runtime
@@ -65,3 +66,19 @@ def authenticated(
 
     authenticate.__name__ = f"authenticated_{kind.value}_key"
     return authenticate
+
+
+def authenticated_partner(
+    *, read_key: KeyReader, missing: str
+) -> Callable[[Request, SessionDep, RuntimeDep], Awaitable[PartnerCaller]]:
+    """The dependency that authenticates a partner's key (it belongs to a partner, not to a clinic)."""
+
+    async def authenticate_partner(
+        request: Request, session: SessionDep, runtime: RuntimeDep
+    ) -> PartnerCaller:
+        raw = await read_key(request)
+        if raw is None:
+            raise Unauthorized(missing)
+        return await tenancy_service.authenticate_partner_key(session, raw=raw, clock=runtime.clock)
+
+    return authenticate_partner

@@ -50,6 +50,7 @@ from clinicore.core.models.scheduling import (
     Service,
     WorkingHoursRule,
 )
+from clinicore.core.models.staff import Assistant, AssistantPractitioner, StaffRole
 from clinicore.core.models.telehealth import (
     Exam,
     ExamAnswer,
@@ -89,6 +90,8 @@ __all__ = [
     "ApiKeyKind",
     "Appointment",
     "AppointmentStatus",
+    "Assistant",
+    "AssistantPractitioner",
     "AttemptOutcome",
     "AuditEntry",
     "Base",
@@ -145,6 +148,7 @@ __all__ = [
     "RxType",
     "Service",
     "Shipment",
+    "StaffRole",
     "StoredFile",
     "TestOutcome",
     "WebhookAttempt",

@@ -23,6 +23,10 @@ class Client(UUIDPrimaryKey, Base):
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
+    # The practitioner who owns the client (IntakeQ's client ownership); None: the clinic's.
+    practitioner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("practitioners.id", ondelete="SET NULL"), index=True
+    )
     external_client_id: Mapped[str | None] = mapped_column(String(200))
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))

@@ -30,12 +30,24 @@ from clinicore.core.models.base import Base, UUIDPrimaryKey
 
 
 class Practitioner(UUIDPrimaryKey, Base):
-    """Clinic staff who can be booked (IntakeQ practitioners, QualifyBase assignees)."""
+    """Clinic staff who can be booked (IntakeQ practitioners, QualifyBase assignees).
+
+    ``name`` is the complete name; ``first_name``/``last_name`` are kept when they were given apart.
+    ``role_name`` is one of the clinic's partner's staff roles (``staff_roles``) or ``Administrator``;
+    ``is_main`` marks the clinic's main user, made with the clinic by its partner. A disabled
+    practitioner is ``is_active`` false: never booked.
+    """
 
     __tablename__ = "practitioners"
+    __table_args__ = (UniqueConstraint("clinic_id", "external_id"),)
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    role_name: Mapped[str] = mapped_column(String(100), default="Administrator")
+    is_main: Mapped[bool] = mapped_column(Boolean, default=False)
     email: Mapped[str | None] = mapped_column(String(320))
     time_zone: Mapped[str] = mapped_column(String(64))
     is_bookable: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -45,8 +45,13 @@ class Clinic(UUIDPrimaryKey, Base):
     brand_logo_url: Mapped[str | None] = mapped_column(String(500))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     auto_invites: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Parts of the clinic its partner switches on and off (IntakeQ FormsEnabled / BookingEnabled).
+    forms_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    booking_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Deleted by its partner: hidden and unreachable (keys revoked), its records kept.
+    deleted_at: Mapped[datetime | None]
 
     partner: Mapped[Partner | None] = relationship(lazy="raise")
 

@@ -34,6 +34,7 @@ from clinicore.core.scheduling.rules import VIOLATION_MESSAGES, require_appointm
 from clinicore.core.scheduling.schemas import AppointmentChanges, BookingRequest
 from clinicore.core.scheduling.settings import booking_rules, get_booking_settings
 from clinicore.core.scheduling.slots import practitioner_calendars
+from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
 from clinicore.kit.inputs import NOT_GIVEN
@@ -220,6 +221,9 @@ async def book_appointment(
     clock: Clock = system_clock,
 ) -> Appointment:
     """Book ``request``; ``source`` records what booked it (a surface's or a page's name)."""
+    clinic = await tenancy_service.get_clinic(session, clinic_id)
+    if not clinic.booking_enabled:
+        raise InvalidInput("booking is switched off for this clinic", rule="scheduling.booking_disabled")
     # References in the request must be the clinic's own; another clinic's id reads as unknown.
     chosen = (
         await hours.practitioner_given(session, clinic_id=clinic_id, practitioner_id=request.practitioner_id)
@@ -426,3 +430,44 @@ async def cancel_appointment(
     await session.flush()
     await _emit(session, appointment, "appointment.cancelled", clock=clock)
     return appointment
+
+
+async def reassign_appointments(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    from_practitioner_id: uuid.UUID,
+    to_practitioner_id: uuid.UUID,
+    clock: Clock = system_clock,
+) -> int:
+    """Move every appointment of one practitioner (past, cancelled and deleted ones too: they are its
+    history) to another, each with a new version and an ``appointment.updated`` event. Refused, moving
+    nothing, when one that holds time would overlap one of the other practitioner's."""
+    await repository.lock_practitioners(
+        session, clinic_id=clinic_id, practitioner_ids=[from_practitioner_id, to_practitioner_id]
+    )
+    if await repository.appointments_overlap(
+        session, clinic_id=clinic_id, practitioner_ids=(from_practitioner_id, to_practitioner_id)
+    ):
+        raise Conflict(
+            "the other practitioner has appointments at the same times", rule="scheduling.reassign_overlap"
+        )
+    moving = await repository.appointments_of_practitioner(
+        session, clinic_id=clinic_id, practitioner_id=from_practitioner_id
+    )
+    now = clock.now()
+    for appointment in moving:
+        appointment.practitioner_id = to_practitioner_id
+        appointment.version += 1
+        appointment.updated_at = now
+    await _flush_guarding_overlap(session)
+    for appointment in moving:
+        if appointment.deleted_at is None:
+            await _emit(
+                session,
+                appointment,
+                "appointment.updated",
+                clock=clock,
+                previous={"practitioner_id": str(from_practitioner_id)},
+            )
+    return len(moving)

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from clinicore.core.models import (
     RELEASED_STATUSES,
@@ -135,6 +136,42 @@ async def busy_appointments(
         query = query.where(Appointment.id != excluding)
     rows = await session.execute(query)
     return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def appointments_of_practitioner(
+    session: AsyncSession, *, clinic_id: uuid.UUID, practitioner_id: uuid.UUID
+) -> Sequence[Appointment]:
+    """Every appointment row of the practitioner, deleted ones included."""
+    query = select(Appointment).where(
+        Appointment.clinic_id == clinic_id, Appointment.practitioner_id == practitioner_id
+    )
+    return (await session.scalars(query.order_by(Appointment.starts_at, Appointment.id))).all()
+
+
+async def appointments_overlap(
+    session: AsyncSession, *, clinic_id: uuid.UUID, practitioner_ids: tuple[uuid.UUID, uuid.UUID]
+) -> bool:
+    """Whether an appointment of the first practitioner and one of the second that both hold time overlap."""
+    other = aliased(Appointment)
+    query = (
+        select(Appointment.id)
+        .join(
+            other,
+            (other.clinic_id == clinic_id)
+            & (other.practitioner_id == practitioner_ids[1])
+            & (other.starts_at < Appointment.ends_at)
+            & (other.ends_at > Appointment.starts_at)
+            & other.status.not_in([str(status) for status in RELEASED_STATUSES])
+            & other.deleted_at.is_(None),
+        )
+        .where(
+            Appointment.clinic_id == clinic_id,
+            Appointment.practitioner_id == practitioner_ids[0],
+            holds_time(),
+        )
+        .limit(1)
+    )
+    return (await session.scalar(query)) is not None
 
 
 async def busy_blocks(

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import ApiKey, Clinic, ClinicUser, ConsoleSession, Partner
@@ -109,3 +109,64 @@ async def keys_with_prefix(
         .where(ApiKey.kind == kind, ApiKey.prefix == prefix)
     )
     return [(row[0], row[1]) for row in result]
+
+
+async def active_keys_of_clinic(session: AsyncSession, clinic_id: uuid.UUID) -> Sequence[ApiKey]:
+    result = await session.scalars(
+        select(ApiKey).where(ApiKey.clinic_id == clinic_id, ApiKey.revoked_at.is_(None)).order_by(ApiKey.id)
+    )
+    return result.all()
+
+
+# --- a partner's practices (its clinics) ----------------------------------------------------------
+
+
+def _partner_practices(partner_id: uuid.UUID) -> Select[Clinic]:
+    """The partner's clinics that are not deleted."""
+    return select(Clinic).where(Clinic.partner_id == partner_id, Clinic.deleted_at.is_(None))
+
+
+async def find_partner_practices(
+    session: AsyncSession,
+    *,
+    partner_id: uuid.UUID,
+    practice_id: str | None,
+    email: str | None,
+    external_practice_id: str | None,
+    limit: int,
+    offset: int,
+) -> Sequence[Clinic]:
+    query = _partner_practices(partner_id)
+    if practice_id is not None:
+        query = query.where(Clinic.practice_id == practice_id)
+    if email is not None:
+        query = query.where(Clinic.email == email)
+    if external_practice_id is not None:
+        query = query.where(Clinic.external_practice_id == external_practice_id)
+    query = query.order_by(Clinic.created_at, Clinic.id).limit(limit).offset(offset)
+    return (await session.scalars(query)).all()
+
+
+async def partner_practice_by_reference(
+    session: AsyncSession, *, partner_id: uuid.UUID, reference: str
+) -> Clinic | None:
+    """The partner's clinic whose practice id (any case) is ``reference``, else whose external id is."""
+    by_id = await session.scalar(
+        _partner_practices(partner_id).where(Clinic.practice_id == reference.upper())
+    )
+    if by_id is not None:
+        return by_id
+    return await session.scalar(
+        _partner_practices(partner_id).where(Clinic.external_practice_id == reference)
+    )
+
+
+async def partner_clinic_with_external_id(
+    session: AsyncSession, *, partner_id: uuid.UUID, external_practice_id: str
+) -> Clinic | None:
+    """Deleted clinics included: a deleted practice keeps its external id."""
+    return await session.scalar(
+        select(Clinic).where(
+            Clinic.partner_id == partner_id, Clinic.external_practice_id == external_practice_id
+        )
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clinicore.core.models import ApiKey, Clinic, ClinicUser, ConsoleSession
+from clinicore.core.models import ApiKey, Clinic, ClinicUser, ConsoleSession, Partner
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,14 @@ class ClinicCaller:
 
     key: ApiKey
     clinic: Clinic
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerCaller:
+    """A partner's API key, authenticated: it sees its own clinics only."""
+
+    key: ApiKey
+    partner: Partner
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from clinicore.core.tenancy.schemas import (
     ClinicCaller,
     CreatedKey,
     OpenedSession,
+    PartnerCaller,
     SignedInUser,
 )
 from clinicore.kit import contact
@@ -400,6 +401,28 @@ async def authenticate_clinic_key(
 ) -> ClinicCaller:
     """A clinic's key of ``kind``; a key that belongs to no clinic (a partner's) is no clinic key."""
     authenticated = await authenticate_key(session, kind=kind, raw=raw, clock=clock)
-    if authenticated.clinic is None:
+    if authenticated.clinic is None or authenticated.clinic.deleted_at is not None:
         raise Unauthorized("invalid API key")
     return ClinicCaller(key=authenticated.key, clinic=authenticated.clinic)
+
+
+async def authenticate_partner_key(
+    session: AsyncSession, *, raw: str, clock: Clock = system_clock
+) -> PartnerCaller:
+    """A partner's key (IntakeQ partner API); a clinic's key is no partner key."""
+    authenticated = await authenticate_key(session, kind=ApiKeyKind.intakeq_partner, raw=raw, clock=clock)
+    partner_id = authenticated.key.partner_id
+    partner = await repository.get_partner(session, partner_id) if partner_id is not None else None
+    if partner is None:
+        raise Unauthorized("invalid API key")
+    return PartnerCaller(key=authenticated.key, partner=partner)
+
+
+async def revoke_clinic_keys(
+    session: AsyncSession, *, clinic_id: uuid.UUID, actor: Actor, clock: Clock = system_clock
+) -> int:
+    """Revoke every active key of the clinic at once (a deleted clinic answers no key any more)."""
+    keys = await repository.active_keys_of_clinic(session, clinic_id)
+    for key in keys:
+        await revoke_key(session, clinic_id=clinic_id, key_id=key.id, actor=actor, clock=clock)
+    return len(keys)
