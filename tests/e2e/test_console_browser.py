@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.e2e.screens import screenshot
 from tests.support import ServerProcess, clinicore_env, remember_secret, run_clinicore
 
 CHROMIUM = "/usr/bin/chromium"
@@ -64,7 +65,7 @@ def test_a_clinic_user_signs_in_and_creates_a_key(
             page.goto(f"{server.base_url}/console/keys")
             assert secret not in page.content()
             assert page.is_visible("text=Browser key")
-            page.screenshot(path=str(tmp_path / "keys.png"))
+            screenshot(page, "console-keys")
             browser.close()
     finally:
         server.stop()

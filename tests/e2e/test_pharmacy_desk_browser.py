@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
@@ -33,7 +34,7 @@ from tests.core.events.receiver import Receiver
 from tests.core.telehealth.prescribed import RETAIL_ITEM, SHIPPING, approved_and_prescribed
 from tests.e2e.screens import screenshot
 from tests.e2e.test_console_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
-from tests.factories import RETAIL_PHARMACY_ROUTING, answer_all, create_meeting
+from tests.factories import RETAIL_PHARMACY_ROUTING, ArrangedMeeting, answer_all, create_meeting
 from tests.support import ServerProcess, clinicore_env, remember_secret, run_clinicore
 
 pytestmark = pytest.mark.browser
@@ -66,30 +67,37 @@ async def _demo_exam(session: AsyncSession, clinic_id: str, title: str) -> tuple
     return clinic, exam
 
 
-async def _waiting_rx_exam(database_url: str, data_dir: Path, clinic_id: str, webhook_url: str) -> int:
-    """A live NY GLP-1 exam of the demo clinic routed to the demo pharmacy's first order set, whose
-    patient answered and waits, with the invite's webhook at ``webhook_url``."""
-    async with _demo_runtime(database_url, data_dir) as runtime:
-        async with runtime.sessions() as session:
-            clinic, glp1 = await _demo_exam(session, clinic_id, GLP1)
-            pharmacy = await pharmacy_service.partner_pharmacy_by_name(session, name=DEMO_PHARMACY)
-            assert pharmacy is not None
-            order_sets = await pharmacy_service.order_sets_for_exam(
-                session, clinic_id=clinic.id, pharmacy_id=pharmacy.id, exam_id=glp1.id
-            )
-        created = await create_meeting(
-            runtime,
-            clinic,
-            [glp1],
-            tele_state="NY",
-            first_name="Robin",
-            webhook_url=webhook_url,
-            pharmacy_routing="partner",
-            pharmacy_id=pharmacy.id,
-            order_set_id=order_sets[0].id,
-            **SHIPPING,
+async def rx_meeting(runtime: Runtime, clinic_id: str, webhook_url: str, **meeting: Any) -> ArrangedMeeting:
+    """A live NY GLP-1 exam of the demo clinic, routed to the demo pharmacy's first order set and
+    shipped to the patient, with the invite's webhook at ``webhook_url``; its patient answered."""
+    async with runtime.sessions() as session:
+        clinic, glp1 = await _demo_exam(session, clinic_id, GLP1)
+        pharmacy = await pharmacy_service.partner_pharmacy_by_name(session, name=DEMO_PHARMACY)
+        assert pharmacy is not None
+        order_sets = await pharmacy_service.order_sets_for_exam(
+            session, clinic_id=clinic.id, pharmacy_id=pharmacy.id, exam_id=glp1.id
         )
-        await answer_all(runtime, created.patient_exam)
+    created = await create_meeting(
+        runtime,
+        clinic,
+        [glp1],
+        tele_state="NY",
+        first_name="Robin",
+        webhook_url=webhook_url,
+        pharmacy_routing="partner",
+        pharmacy_id=pharmacy.id,
+        order_set_id=order_sets[0].id,
+        **SHIPPING,
+        **meeting,
+    )
+    await answer_all(runtime, created.patient_exam)
+    return created
+
+
+async def waiting_rx_exam(database_url: str, data_dir: Path, clinic_id: str, webhook_url: str) -> int:
+    """``rx_meeting``, its patient waiting for a provider."""
+    async with _demo_runtime(database_url, data_dir) as runtime:
+        created = await rx_meeting(runtime, clinic_id, webhook_url)
         async with runtime.sessions() as session, session.begin():
             await lifecycle.join_waiting_room(
                 session, meeting_id=created.meeting.id, patient_exam_id=created.patient_exam.id
@@ -141,7 +149,7 @@ def _prescribe(page: Page, base_url: str, patient_exam_id: int, demo: dict[str, 
     page.wait_for_url(f"{exam_url}?notice=prescribed")
 
 
-def _confirm_and_ship(page: Page, base_url: str, patient_exam_id: int, demo: dict[str, str]) -> None:
+def confirm_and_ship(page: Page, base_url: str, patient_exam_id: int, demo: dict[str, str]) -> None:
     page.goto(f"{base_url}/pharmacy")
     screenshot(page, "pharmacy-sign-in")
     _sign_in(page, base_url, "pharmacy", demo["pharmacy_email"], demo["pharmacy_password"])
@@ -191,7 +199,7 @@ def _print_and_transmit(page: Page, base_url: str, prescription_id: uuid.UUID, d
     screenshot(page, "console-prescription-transmitted")
 
 
-def _wait_for_events(receiver: Receiver, count: int, timeout: float = 30) -> list[str]:
+def wait_for_events(receiver: Receiver, count: int, timeout: float = 30) -> list[str]:
     deadline = time.monotonic() + timeout
     while len(receiver.received) < count and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -239,14 +247,14 @@ def _browse(*steps: Callable[[Page], None]) -> None:
 def test_an_rx_exam_is_prescribed_confirmed_and_shipped_by_hand(served: ServedDemo) -> None:
     demo, base_url = served.demo, served.server.base_url
     patient_exam_id = asyncio.run(
-        _waiting_rx_exam(served.database_url, served.data_dir, demo["clinic_id"], served.receiver.url())
+        waiting_rx_exam(served.database_url, served.data_dir, demo["clinic_id"], served.receiver.url())
     )
     served.server.wait_ready()
     _browse(
         lambda page: _prescribe(page, base_url, patient_exam_id, demo),
-        lambda page: _confirm_and_ship(page, base_url, patient_exam_id, demo),
+        lambda page: confirm_and_ship(page, base_url, patient_exam_id, demo),
     )
-    assert _wait_for_events(served.receiver, 3) == ["1", "2", "3"]
+    assert wait_for_events(served.receiver, 3) == ["1", "2", "3"]
     shipped = served.receiver.received[2].json()
     assert shipped["patient_exam_id"] == patient_exam_id
     assert TRACKING in json.dumps(shipped)
@@ -265,4 +273,4 @@ def test_a_retail_prescription_is_printed_and_marked_transmitted_in_the_console(
     )
     served.server.wait_ready()
     _browse(lambda page: _print_and_transmit(page, served.server.base_url, prescription_id, demo))
-    assert _wait_for_events(served.receiver, 2) == ["1", "2"]
+    assert wait_for_events(served.receiver, 2) == ["1", "2"]

@@ -16,6 +16,7 @@ from clinicore.config import load_settings
 from clinicore.core.models import Clinic, Event, PatientExam
 from clinicore.core.telehealth import catalog, lifecycle
 from clinicore.runtime import Runtime
+from tests.e2e.screens import screenshot
 from tests.e2e.test_console_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
 from tests.factories import answer_all, create_meeting
 from tests.support import ServerProcess, clinicore_env, remember_secret, run_clinicore
@@ -86,11 +87,11 @@ def test_a_provider_signs_in_takes_an_exam_and_approves_it(
             page.wait_for_url(f"{server.base_url}/provider")
             row = page.locator(f'[data-testid=waiting-queue] tr[data-patient-exam-id="{patient_exam_id}"]')
             assert row.is_visible()
-            page.screenshot(path=str(tmp_path / "provider-queue.png"), full_page=True)
+            screenshot(page, "provider-queue")
             row.locator("button", has_text="Take").click()
             page.wait_for_url(f"{server.base_url}/provider/exams/{patient_exam_id}?notice=taken")
             assert page.is_visible("text=Robin")
-            page.screenshot(path=str(tmp_path / "provider-exam.png"), full_page=True)
+            screenshot(page, "provider-exam")
             page.check("input[name=outcome][value=approved]")
             page.click("text=Save decision")
             page.wait_for_url(f"{server.base_url}/provider/exams/{patient_exam_id}?notice=decided")

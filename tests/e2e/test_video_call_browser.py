@@ -97,3 +97,9 @@ def test_a_patient_who_refuses_the_camera_is_told_sees_the_provider_and_can_chat
     tmp_path: Path, subprocess_database_url: str | None
 ) -> None:
     run_scenario(tmp_path, subprocess_database_url, "--no-patient-camera")
+
+
+def test_an_rx_exam_goes_from_the_video_visit_through_the_pharmacy_desk_to_events_2_and_3(
+    tmp_path: Path, subprocess_database_url: str | None
+) -> None:
+    run_scenario(tmp_path, subprocess_database_url, "--rx")

@@ -6,7 +6,9 @@ media stays on 127.0.0.1: ../shared/notes/webrtc-testing.md).
 starts the server(s) (two: sharing a private ``redis-server``, the patient on one and the provider on
 the other), seeds the demo, puts a patient of the demo clinic in the waiting room, then: the provider
 signs in and takes the exam; both pages show the other's video (frames arriving, time advancing); chat
-goes both ways; the provider approves and the patient's page lands on ``redirect_approve``. It prints
+goes both ways; the provider approves and the patient's page lands on ``redirect_approve``; with
+``--rx`` the provider also sends the prescription and the demo pharmacy user confirms and ships it at
+the pharmacy desk. A loopback receiver at the invite's ``webhook_url`` gets event 1 (and 2, 3). It prints
 ``OK`` and exits 0, or prints what failed and exits 1.
 """
 
@@ -34,9 +36,11 @@ from clinicore.core.models import Clinic
 from clinicore.core.telehealth import catalog, lifecycle
 from clinicore.core.telehealth.invites import meeting_path
 from clinicore.runtime import Runtime
+from tests.core.events.receiver import Receiver
 from tests.e2e.screens import screenshot
 from tests.e2e.test_console_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_patient_meeting_browser import LandingPages
+from tests.e2e.test_pharmacy_desk_browser import confirm_and_ship, rx_meeting, wait_for_events
 from tests.factories import answer_all, create_meeting
 from tests.support import (
     ServerProcess,
@@ -97,23 +101,39 @@ def private_redis() -> Iterator[str]:
 
 
 async def waiting_patient(
-    database_url: str, data_dir: Path, secret_key: str, clinic_id: str, redirect: str
+    database_url: str,
+    data_dir: Path,
+    secret_key: str,
+    clinic_id: str,
+    redirect: str,
+    webhook_url: str,
+    rx: bool,
 ) -> tuple[int, str]:
-    """A live NY Botox exam of the demo clinic whose patient answered and waits: its id and link path."""
+    """A live NY exam of the demo clinic whose patient answered and waits: its id and link path. Botox,
+    or with ``rx`` a GLP-1 exam routed to the demo partner pharmacy (test_pharmacy_desk_browser.py)."""
     settings = load_settings(
         env="development", data_dir=data_dir, database_url=database_url, secret_key=secret_key, redis_url=None
     )
     runtime = Runtime.from_settings(settings)
     try:
-        async with runtime.sessions() as session:
-            clinic = await session.get(Clinic, uuid.UUID(clinic_id))
-            assert clinic is not None
-            exams = await catalog.list_exams(session, clinic_id=clinic.id)
-        botox = next(exam for exam in exams if exam.title == "GFE - Botox")
-        created = await create_meeting(
-            runtime, clinic, [botox], tele_state="NY", first_name="Robin", redirect_approve=redirect
-        )
-        await answer_all(runtime, created.patient_exam)
+        if rx:
+            created = await rx_meeting(runtime, clinic_id, webhook_url, redirect_approve=redirect)
+        else:
+            async with runtime.sessions() as session:
+                clinic = await session.get(Clinic, uuid.UUID(clinic_id))
+                assert clinic is not None
+                exams = await catalog.list_exams(session, clinic_id=clinic.id)
+            botox = next(exam for exam in exams if exam.title == "GFE - Botox")
+            created = await create_meeting(
+                runtime,
+                clinic,
+                [botox],
+                tele_state="NY",
+                first_name="Robin",
+                redirect_approve=redirect,
+                webhook_url=webhook_url,
+            )
+            await answer_all(runtime, created.patient_exam)
         async with runtime.sessions() as session, session.begin():
             await lifecycle.join_waiting_room(
                 session, meeting_id=created.meeting.id, patient_exam_id=created.patient_exam.id
@@ -157,7 +177,12 @@ navigator.mediaDevices.getUserMedia = () =>
 
 
 def scenario(
-    data_dir: Path, database_url: str | None, redis_url: str | None, processes: int, patient_camera: bool
+    data_dir: Path,
+    database_url: str | None,
+    redis_url: str | None,
+    processes: int,
+    patient_camera: bool,
+    rx: bool,
 ) -> None:
     secret_key = remember_secret(secrets.token_urlsafe(40))
     extra = {"CLINICORE_SECRET_KEY": secret_key}
@@ -165,9 +190,11 @@ def scenario(
         extra["CLINICORE_REDIS_URL"] = redis_url
     env = clinicore_env(data_dir, database_url, **extra)
     demo = json.loads(run_clinicore("demo", "--json", env=env).stdout)
-    for field in ("console_password", "provider_password"):
+    for field in ("console_password", "provider_password", "pharmacy_password"):
         remember_secret(demo[field])
     landing = LandingPages()
+    receiver = Receiver()  # the invite's webhook_url: events 1 (and 2, 3 for an Rx exam)
+    asyncio.run(receiver.start())
     servers = [ServerProcess(env) for _ in range(processes)]
     try:
         for server in servers:
@@ -181,6 +208,8 @@ def scenario(
                 secret_key,
                 demo["clinic_id"],
                 approve,
+                receiver.url(),
+                rx,
             )
         )
         suffix = ("" if processes == 1 else "-two-processes") + ("" if patient_camera else "-no-camera")
@@ -226,20 +255,31 @@ def scenario(
 
             provider.check("input[name=outcome][value=approved]")
             provider.click("text=Save decision")
-            provider.wait_for_url(
-                f"{provider_server.base_url}/provider/exams/{patient_exam_id}?notice=decided"
-            )
+            exam_url = f"{provider_server.base_url}/provider/exams/{patient_exam_id}"
+            provider.wait_for_url(f"{exam_url}?notice=decided")
+            if rx:
+                provider.click("text=Send prescription")
+                provider.wait_for_url(f"{exam_url}?notice=prescribed")
             try:
                 patient.wait_for_url(approve, timeout=WAIT_MS)
             except Exception as exc:
                 raise ScenarioFailed(
                     f"the patient did not land on redirect_approve (at {patient.url})"
                 ) from exc
+            if rx:  # the pharmacy, on the patient's server, confirms and ships
+                pharmacy = browser.new_context(viewport=PHONE).new_page()
+                pharmacy.set_default_timeout(WAIT_MS)
+                confirm_and_ship(pharmacy, patient_server.base_url, patient_exam_id, demo)
             browser.close()
         if "/approved" not in landing.visited:
             raise ScenarioFailed("the landing page was never asked for /approved")
+        expected = ["1", "2", "3"] if rx else ["1"]
+        events = wait_for_events(receiver, len(expected))
+        if events != expected:
+            raise ScenarioFailed(f"the invite's webhook received events {events}, expected {expected}")
     finally:
         landing.stop()
+        asyncio.run(receiver.stop())
         for server in servers:
             server.stop()
 
@@ -250,15 +290,18 @@ def main() -> int:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--processes", type=int, choices=(1, 2), default=1)
     parser.add_argument("--no-patient-camera", action="store_true", help="the patient refuses the camera")
+    parser.add_argument("--rx", action="store_true", help="an Rx exam, on through the pharmacy desk")
     arguments = parser.parse_args()
     started = time.monotonic()
     camera = not arguments.no_patient_camera
     try:
         if arguments.processes == 2:
             with private_redis() as redis_url:
-                scenario(arguments.data_dir, arguments.database_url or None, redis_url, 2, camera)
+                scenario(
+                    arguments.data_dir, arguments.database_url or None, redis_url, 2, camera, arguments.rx
+                )
         else:
-            scenario(arguments.data_dir, arguments.database_url or None, None, 1, camera)
+            scenario(arguments.data_dir, arguments.database_url or None, None, 1, camera, arguments.rx)
     except ScenarioFailed as failure:
         print(f"FAILED: {failure}", flush=True)
         return 1

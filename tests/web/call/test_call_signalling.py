@@ -279,6 +279,22 @@ class TestTheRoomCloses:
                 assert code == call_routes.CLOSE_ENDED
                 assert {"type": "closed", "reason": "ended"} in messages
 
+    async def test_a_provider_who_signs_out_leaves_the_call(
+        self, room: Room, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(call_routes, "ROOM_CHECK_SECONDS", 0.05)
+        async with room.patient() as patient, room.provider() as provider:
+            async with room.runtime.sessions() as session, session.begin():
+                signed_in = await accounts_service.signed_in(
+                    session, kind=DeskAccountKind.provider, token=room.cookies[PROVIDER_COOKIE]
+                )
+                assert signed_in is not None
+                await accounts_service.sign_out(session, signed_in=signed_in)
+            code, messages = await provider.closed_with()
+            assert code == call_routes.CLOSE_REFUSED
+            assert {"type": "closed", "reason": "signed-out"} in messages
+            assert (await patient.receive_json())["type"] == "bye"  # the exam is still in consultation
+
 
 async def decide(room: Room) -> None:
     async with room.runtime.sessions() as session, session.begin():

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.accounts import repository as accounts_repository
@@ -393,16 +392,9 @@ async def _audit(
 
 async def _live_prescription(session: AsyncSession, prescription_id: uuid.UUID) -> Prescription:
     """The prescription of a live exam (a test exam's answers as missing)."""
-    row = (
-        await session.execute(
-            select(Prescription, PatientExam.is_test)
-            .join(PatientExam, PatientExam.id == Prescription.patient_exam_id)
-            .where(Prescription.id == prescription_id)
-        )
-    ).one_or_none()
-    if row is None or row.is_test:
+    prescription = await repository.live_prescription(session, prescription_id)
+    if prescription is None:
         raise NotFound(NOT_FOUND, field="prescription_id")
-    prescription: Prescription = row.Prescription
     return prescription
 
 
@@ -414,45 +406,15 @@ async def _entries(
     retail_of_clinic: uuid.UUID | None = None,
     since: datetime | None = None,
 ) -> list[PrescriptionEntry]:
-    rows = await _listed_prescriptions(
-        session, status, pharmacy_id=pharmacy_id, retail_of_clinic=retail_of_clinic, since=since
+    rows = await repository.listed_prescriptions(
+        session,
+        status,
+        limit=LIST_LIMIT,
+        pharmacy_id=pharmacy_id,
+        retail_of_clinic=retail_of_clinic,
+        since=since,
     )
     titles = await repository.exam_titles(session, {exam.exam_id for _, exam in rows})
     return [
         PrescriptionEntry(prescription, exam, titles.get(exam.exam_id, "")) for prescription, exam in rows
     ]
-
-
-_STATUS_SINCE = {
-    PrescriptionStatus.written: Prescription.written_at,
-    PrescriptionStatus.confirmed: Prescription.confirmed_at,
-    PrescriptionStatus.shipped: Prescription.shipped_at,
-}
-
-
-async def _listed_prescriptions(
-    session: AsyncSession,
-    status: PrescriptionStatus,
-    *,
-    pharmacy_id: int | None,
-    retail_of_clinic: uuid.UUID | None,
-    since: datetime | None,
-    limit: int = LIST_LIMIT,
-) -> Sequence[tuple[Prescription, PatientExam]]:
-    """Prescriptions of live exams in ``status``, at a partner pharmacy or to the retail pharmacies of a
-    clinic, by the time they reached it: since ``since``, newest first; otherwise oldest first."""
-    reached = _STATUS_SINCE[status]
-    query = (
-        select(Prescription, PatientExam)
-        .join(PatientExam, PatientExam.id == Prescription.patient_exam_id)
-        .where(PatientExam.is_test.is_(False), Prescription.status == status)
-    )
-    if pharmacy_id is not None:
-        query = query.where(Prescription.pharmacy_id == pharmacy_id)
-    else:
-        query = query.where(Prescription.clinic_id == retail_of_clinic, Prescription.pharmacy_id.is_(None))
-    if since is not None:
-        query = query.where(reached >= since).order_by(reached.desc(), Prescription.id)
-    else:
-        query = query.order_by(reached, Prescription.id)
-    return [(prescription, exam) for prescription, exam in await session.execute(query.limit(limit))]

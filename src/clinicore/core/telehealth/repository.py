@@ -31,6 +31,7 @@ from clinicore.core.models import (
     PatientExamStatus,
     Prescription,
     PrescriptionItem,
+    PrescriptionStatus,
     Provider,
     ProviderLicense,
     Shipment,
@@ -457,3 +458,57 @@ async def postpone(session: AsyncSession, *, patient_exam_id: int, until: dateti
         .values(next_action_at=until)
         .execution_options(synchronize_session=False)
     )
+
+
+# --- prescriptions at a pharmacy desk ----------------------------------------------------------------
+
+
+async def live_prescription(session: AsyncSession, prescription_id: uuid.UUID) -> Prescription | None:
+    """The prescription, unless it is missing or belongs to a test exam."""
+    row = (
+        await session.execute(
+            select(Prescription, PatientExam.is_test)
+            .join(PatientExam, PatientExam.id == Prescription.patient_exam_id)
+            .where(Prescription.id == prescription_id)
+        )
+    ).one_or_none()
+    if row is None or row.is_test:
+        return None
+    prescription: Prescription = row.Prescription
+    return prescription
+
+
+# When a prescription reached each status.
+STATUS_SINCE = {
+    PrescriptionStatus.written: Prescription.written_at,
+    PrescriptionStatus.confirmed: Prescription.confirmed_at,
+    PrescriptionStatus.shipped: Prescription.shipped_at,
+}
+
+
+async def listed_prescriptions(
+    session: AsyncSession,
+    status: PrescriptionStatus,
+    *,
+    pharmacy_id: int | None,
+    retail_of_clinic: uuid.UUID | None,
+    since: datetime | None,
+    limit: int,
+) -> Sequence[tuple[Prescription, PatientExam]]:
+    """Prescriptions of live exams in ``status``, at a partner pharmacy or to the retail pharmacies of a
+    clinic, by the time they reached it: since ``since``, newest first; otherwise oldest first."""
+    reached = STATUS_SINCE[status]
+    query = (
+        select(Prescription, PatientExam)
+        .join(PatientExam, PatientExam.id == Prescription.patient_exam_id)
+        .where(PatientExam.is_test.is_(False), Prescription.status == status)
+    )
+    if pharmacy_id is not None:
+        query = query.where(Prescription.pharmacy_id == pharmacy_id)
+    else:
+        query = query.where(Prescription.clinic_id == retail_of_clinic, Prescription.pharmacy_id.is_(None))
+    if since is not None:
+        query = query.where(reached >= since).order_by(reached.desc(), Prescription.id)
+    else:
+        query = query.order_by(reached, Prescription.id)
+    return [(prescription, exam) for prescription, exam in await session.execute(query.limit(limit))]

@@ -28,12 +28,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from clinicore.core.accounts import service as accounts_service
 from clinicore.core.models import DeskAccountKind, Provider
 from clinicore.core.telehealth import call as call_service
-from clinicore.core.telehealth.call import CallSeat
+from clinicore.core.telehealth.call import CallRole, CallSeat
 from clinicore.kit.errors import CoreError
 from clinicore.runtime import Runtime
 from clinicore.web.call.messages import MAX_FRAME_BYTES, InvalidMessage, invalid_message_notice, parse_message
@@ -101,18 +102,24 @@ class _NoDeskSession(Exception):
     """No provider desk session (missing, unknown, expired, another desk's)."""
 
 
-async def _provider_seat(websocket: WebSocket, runtime: Runtime, exam_id: int) -> CallSeat:
+async def _provider_signed_in(websocket: WebSocket, session: AsyncSession, runtime: Runtime) -> Provider:
+    """The provider of the socket's desk session cookie (checked again while the call lasts)."""
     token = websocket.cookies.get(PROVIDER_DESK.session_cookie, "")
     if not token or len(token) > 256:
         raise _NoDeskSession
+    signed_in = await accounts_service.signed_in(
+        session, kind=DeskAccountKind.provider, token=token, clock=runtime.clock
+    )
+    if signed_in is None or not isinstance(signed_in.account, Provider):
+        raise _NoDeskSession
+    return signed_in.account
+
+
+async def _provider_seat(websocket: WebSocket, runtime: Runtime, exam_id: int) -> CallSeat:
     async with runtime.sessions() as session, session.begin():
-        signed_in = await accounts_service.signed_in(
-            session, kind=DeskAccountKind.provider, token=token, clock=runtime.clock
-        )
-        if signed_in is None or not isinstance(signed_in.account, Provider):
-            raise _NoDeskSession
+        provider = await _provider_signed_in(websocket, session, runtime)
         return await call_service.join_as_provider(
-            session, provider_id=signed_in.account.id, patient_exam_id=exam_id, clock=runtime.clock
+            session, provider_id=provider.id, patient_exam_id=exam_id, clock=runtime.clock
         )
 
 
@@ -199,7 +206,7 @@ async def _relay_until_the_end(
     tasks = [
         asyncio.create_task(_from_browser(websocket, seat, room, me)),
         asyncio.create_task(_to_browser(websocket, seat, room, me)),
-        asyncio.create_task(_while_open(runtime, seat)),
+        asyncio.create_task(_while_open(websocket, runtime, seat)),
     ]
     try:
         done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -255,13 +262,19 @@ async def _to_browser(websocket: WebSocket, seat: CallSeat, room: Membership, me
             await websocket.send_json(message)
 
 
-async def _while_open(runtime: Runtime, seat: CallSeat) -> _Ending:
+async def _while_open(websocket: WebSocket, runtime: Runtime, seat: CallSeat) -> _Ending:
+    """End the call once the exam leaves the consultation, or once the provider's desk session ends
+    (signed out, expired): a socket never outlives the right that opened it."""
     while True:
         await asyncio.sleep(ROOM_CHECK_SECONDS)
         async with runtime.sessions() as session:
-            still_open = await call_service.call_still_open(session, patient_exam_id=seat.patient_exam_id)
-        if not still_open:
-            return _Ending(CLOSE_ENDED, "ended")
+            if not await call_service.call_still_open(session, patient_exam_id=seat.patient_exam_id):
+                return _Ending(CLOSE_ENDED, "ended")
+            if seat.role is CallRole.provider:
+                try:
+                    await _provider_signed_in(websocket, session, runtime)
+                except _NoDeskSession:
+                    return _Ending(CLOSE_REFUSED, "signed-out")
 
 
 async def _close(websocket: WebSocket, ending: _Ending) -> None:
