@@ -1,7 +1,9 @@
 """Reading Qualiphy request bodies the way integrators send them.
 
 Ids arrive as numbers or numeric strings; lists (``exams``, ``exam_ids``, ``pharmacy_ids``) as arrays
-or a bare value; unknown fields are ignored. A body that does not fit gives a 400 naming the field.
+or a bare value; unknown fields are ignored. A body that does not fit gives a 400 naming the field, and
+so does text that cannot be stored (a NUL character, a lone surrogate), whether the fields came as JSON or
+as a form.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from clinicore.kit.errors import InvalidInput
+from clinicore.surfaces.subapp import json_texts, refuse_unstorable
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,6 +68,7 @@ def describe(error: ValidationError) -> str:
 
 
 def parse(model: type[M], fields: dict[str, Any]) -> M:
+    refuse_unstorable(json_texts(fields))
     try:
         return model.model_validate(fields)
     except ValidationError as exc:

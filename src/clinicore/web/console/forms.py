@@ -2,7 +2,8 @@
 
 1. The CSRF token is checked against the token of the page that served the form.
 2. The form is read into its model (``form_models``); a field that does not read is the page again, 400,
-   with a message naming the field.
+   with a message naming the field. Text that cannot be stored (a NUL character, which PostgreSQL
+   refuses, or a lone surrogate) never reads, in any field of any form: ``ConsoleForm`` refuses it.
 3. The core is called once, inside a SAVEPOINT. When it refuses (a ``CoreError``), everything it wrote is
    rolled back before the page is shown again with the reason: the request's transaction commits after
    the page is rendered, and would otherwise keep what the core flushed before it refused.
@@ -21,11 +22,12 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.kit.errors import CoreError, InvalidInput, NotFound
+from clinicore.kit.text import Unstorable, unstorable
 from clinicore.web.console.errors import error_status
 from clinicore.web.console.session import check_csrf
 
@@ -36,6 +38,31 @@ class ConsoleForm(BaseModel):
     the field as the page labels it (Pydantic passes any error that is not a ``ValueError`` through)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, submitted: Any) -> Any:
+        """No field may hold text the database cannot store: refused naming the field, never stripped."""
+        if isinstance(submitted, Mapping):
+            for name, value in submitted.items():
+                reason = unstorable_text(value) if isinstance(value, str) else None
+                if reason is not None:
+                    raise InvalidInput(f"{name}: {reason}", field=str(name))
+        return submitted
+
+
+# How a page says why a text was refused (kit/text.py decides whether it is); the core's words for the
+# same refusal (provider_admin, client_search).
+UNSTORABLE_WORDS = {
+    Unstorable.nul: "contains a control character",
+    Unstorable.lone_surrogate: "contains a character that is not valid Unicode",
+}
+
+
+def unstorable_text(text: str) -> str | None:
+    """Why ``text`` cannot be stored, in a page's words, or None when it can."""
+    reason = unstorable(text)
+    return UNSTORABLE_WORDS[reason] if reason else None
 
 
 FormT = TypeVar("FormT", bound=ConsoleForm)

@@ -29,7 +29,7 @@ from clinicore.web.console.form_models import (
     EndpointForm,
     ReplayWindowForm,
 )
-from clinicore.web.console.forms import FormT, Refusal, refusal_context, submit_form
+from clinicore.web.console.forms import FormT, Refusal, refusal_context, submit_form, unstorable_text
 from clinicore.web.console.routes import render
 from clinicore.web.console.session import CurrentUser
 
@@ -168,6 +168,9 @@ def _attempt_query(local: ClinicTime, filters: dict[str, str]) -> AttemptQuery:
     status = filters.get("status", "")
     if status and status not in tuple(AttemptFilter):
         raise InvalidInput("status: choose succeeded or failed", field="status")
+    for name, value in filters.items():
+        if (reason := unstorable_text(value)) is not None:
+            raise InvalidInput(f"{name}: {reason}", field=name)
     since, until = filters.get("since", ""), filters.get("until", "")
     return AttemptQuery(
         outcome=AttemptFilter(status) if status else None,

@@ -2,6 +2,9 @@
 
 The answers form names its fields ``choice_<question id>`` (an option id; repeated for a multi-select),
 ``text_<question id>`` (a free-text answer) and ``other_<option id>`` (an option's free-text box).
+
+Text the database cannot store (a NUL character, which PostgreSQL refuses, or a lone surrogate) is refused
+with a 400 naming the field (``storable_text``), never silently stripped.
 """
 
 from __future__ import annotations
@@ -12,9 +15,18 @@ from starlette.datastructures import FormData
 
 from clinicore.core.telehealth.answers import SubmittedAnswer
 from clinicore.kit.errors import InvalidInput
+from clinicore.web.console.forms import unstorable_text
 
 # Room for the form fields and multipart framing around a file of the largest accepted size.
 MAX_ID_DIGITS = 12
+
+
+def storable_text(value: str, *, field: str) -> str:
+    """``value`` itself, or an ``InvalidInput`` naming ``field`` when the database cannot store it."""
+    reason = unstorable_text(value)
+    if reason is not None:
+        raise InvalidInput(f"{field}: {reason}", field=field)
+    return value
 
 
 def _number(value: str, *, field: str) -> int:
@@ -46,13 +58,16 @@ def submitted_answers(form: FormData) -> list[SubmittedAnswer]:
                 SubmittedAnswer(
                     question_id=question_id,
                     response_id=response_id,
-                    answer_text=other.strip() or None if isinstance(other, str) else None,
+                    answer_text=storable_text(other, field="answers").strip() or None
+                    if isinstance(other, str)
+                    else None,
                 )
             )
         elif name.startswith("text_") and value.strip():
             given.append(
                 SubmittedAnswer(
-                    question_id=_number(name.removeprefix("text_"), field="answers"), answer=value
+                    question_id=_number(name.removeprefix("text_"), field="answers"),
+                    answer=storable_text(value, field="answers"),
                 )
             )
     return given

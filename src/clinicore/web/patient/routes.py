@@ -272,6 +272,8 @@ async def _pharmacy_choice(
     error = context["error"]
     if search.strip() or zip_code.strip():
         try:
+            search = forms.storable_text(search, field="search")
+            zip_code = forms.storable_text(zip_code, field="zip_code")
             results = await visit_service.find_pharmacies(session, search=search, zip_code=zip_code)
         except CoreError as exc:
             error, status_code = exc.message, 400
