@@ -36,8 +36,10 @@ from clinicore.core.models import (
     QuestionType,
     RxType,
 )
+from clinicore.core.staff import roles as staff_roles
 from clinicore.core.telehealth import catalog, provider_admin, providers
 from clinicore.core.telehealth.states import SERVED_STATES
+from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.rate_limit import RateLimiter
 from clinicore.runtime import Runtime
 from tests.conftest import POSTGRES_URL
@@ -270,6 +272,89 @@ class TestTelehealthDemo:
 
     async def test_running_the_demo_again_duplicates_nothing(self, seeded: Seeded, site: DemoSite) -> None:
         before = await site.snapshot()
-        site.api_key = run_demo(seeded.env)["qualiphy_api_key"]  # each run replaces the demo keys
-        seeded.demo["qualiphy_api_key"] = site.api_key
+        seeded.demo.update(run_demo(seeded.env))  # each run replaces the demo keys
+        site.api_key = seeded.demo["qualiphy_api_key"]
         assert await site.snapshot() == before
+
+
+@pytest.fixture
+async def root_client(seeded: Seeded) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over the demo's database, at the site's root, as an IntakeQ integrator reaches it."""
+    settings = load_settings(
+        env="development",
+        data_dir=seeded.data_dir,
+        database_url=seeded.database_url,
+        base_url="http://testserver",
+        redis_url=None,
+    )
+    runtime = Runtime.from_settings(settings)
+    try:
+        transport = httpx.ASGITransport(app=create_app(runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        await runtime.close()
+
+
+class TestIntakeQPractice:
+    """The demo clinic is a practice of the demo partner, as the partner API provisions one; the demo ran
+    twice (``seeded``), so each thing below is also made once only."""
+
+    async def test_the_partner_key_lists_the_demo_practice_with_its_main_user(
+        self, seeded: Seeded, root_client: httpx.AsyncClient
+    ) -> None:
+        headers = {"X-Auth-Key": seeded.demo["intakeq_partner_key"]}
+        response = await root_client.get("/intakeq/api/partner/practice", headers=headers)
+        assert response.status_code == 200, response.text
+        [practice] = [item for item in response.json() if item["ExternalPracticeId"] == "demo-1"]
+        assert practice["PracticeName"] == "Demo Clinic"
+        assert (practice["FirstName"], practice["LastName"]) == ("Maya", "Chen")
+        assert practice["Email"] == "maya.chen@clinicore.example"
+        assert practice["State"] == "NY" and practice["BookingEnabled"] is True
+        key = await root_client.get(f"/intakeq/api/partner/practice/{practice['Id']}/key", headers=headers)
+        assert key.status_code == 200, key.text
+        assert key.json()["ApiKey"] == seeded.demo["intakeq_practice_key"]  # the printed key is the key
+
+    async def test_the_practice_key_lists_its_main_practitioner_once(
+        self, seeded: Seeded, root_client: httpx.AsyncClient
+    ) -> None:
+        response = await root_client.get(
+            "/intakeq/api/v1/practitioners", headers={"X-Auth-Key": seeded.demo["intakeq_practice_key"]}
+        )
+        assert response.status_code == 200, response.text
+        listed = sorted((item["CompleteName"], item["RoleName"]) for item in response.json())
+        assert listed == [("Luis Ortega", "Practitioner"), ("Maya Chen", "Administrator")]
+
+    async def test_the_partner_has_two_master_forms_and_the_practice_a_copy_of_the_questionnaire(
+        self, seeded: Seeded, root_client: httpx.AsyncClient
+    ) -> None:
+        partner = {"X-Auth-Key": seeded.demo["intakeq_partner_key"]}
+        masters = await root_client.get("/intakeq/api/partner/masterForms", headers=partner)
+        assert masters.status_code == 200, masters.text
+        assert sorted(form["Type"] for form in masters.json()) == ["Questionnaire", "TreatmentNote"]
+        practice = {"X-Auth-Key": seeded.demo["intakeq_practice_key"]}
+        questionnaires = await root_client.get("/intakeq/api/v1/questionnaires", headers=practice)
+        assert questionnaires.status_code == 200, questionnaires.text
+        assert len(questionnaires.json()) == 1  # copied once, though the demo ran twice
+
+    async def test_the_partner_has_its_master_roles(self, seeded: Seeded) -> None:
+        settings = load_settings(
+            env="development",
+            data_dir=seeded.data_dir,
+            database_url=seeded.database_url,
+            base_url="http://testserver",
+            redis_url=None,
+        )
+        runtime = Runtime.from_settings(settings)
+        try:
+            async with runtime.sessions() as session:
+                clinic = await tenancy_service.get_clinic(session, uuid.UUID(seeded.demo["clinic_id"]))
+                roles = {
+                    role.name: role.permissions
+                    for role in await staff_roles.list_roles(session, partner_id=clinic.partner_id)
+                }
+        finally:
+            await runtime.close()
+        assert set(roles) == {"Administrator", "Front desk", "Practitioner"}  # each defined once
+        assert roles["Practitioner"].book and roles["Practitioner"].open_forms
+        assert roles["Front desk"].book and not roles["Front desk"].change_settings

@@ -1,7 +1,11 @@
 """``clinicore demo``: create or refresh the demo partner and clinic, its console user and fresh keys.
 
-Each run resets the console password and replaces the demo keys (the previous ones are revoked),
-so what it prints always works. Later issues add their demo data here.
+The demo clinic is a practice of the demo partner, provisioned as the IntakeQ partner API provisions one
+(``core/tenancy/practices.py``): its main practitioner (Dr. Maya Chen, ``Administrator``), its practice key
+and booking settings; the partner's master roles (``Practitioner``, ``Front desk``) are defined, and a
+second practitioner holds ``Practitioner``. Each run resets the console password and replaces the demo
+keys (the previous ones are revoked), so what it prints always works; nothing else is made twice. Later
+issues add their demo data here.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.cli.demo_forms import seed_demo_forms
 from clinicore.cli.demo_telehealth import (
     LIVE_PROVIDER_EMAIL,
     MEDICAL_DIRECTOR_EMAIL,
@@ -24,8 +29,14 @@ from clinicore.core.models import AgentDirection, ApiKeyKind, Clinic, Partner
 from clinicore.core.scheduling import hours as hours_service
 from clinicore.core.scheduling import settings as settings_service
 from clinicore.core.scheduling.availability import LocalRange
+from clinicore.core.staff import roles as staff_roles
+from clinicore.core.staff import service as staff_service
+from clinicore.core.staff.roles import Permissions
+from clinicore.core.staff.schemas import PractitionerDetails
+from clinicore.core.tenancy import practices as practice_service
 from clinicore.core.tenancy import repository as tenancy_repository
 from clinicore.core.tenancy import service as tenancy_service
+from clinicore.core.tenancy.practices import PracticeDetails
 from clinicore.runtime import Runtime
 
 DEMO_PARTNER = "Demo Partner"
@@ -33,7 +44,22 @@ DEMO_CLINIC = "Demo Clinic"
 DEMO_EMAIL = "demo@clinicore.example"
 DEMO_KEY_NAME = "demo"
 DEMO_TIME_ZONE = "America/New_York"
-DEMO_PRACTITIONERS = ("Dr. Maya Chen", "Dr. Luis Ortega")
+DEMO_EXTERNAL_PRACTICE_ID = "demo-1"
+# The partner's master roles besides Administrator (which always exists and may do everything).
+DEMO_ROLES = {
+    "Practitioner": Permissions(send_forms=True, open_forms=True, book=True, see_reports=True),
+    "Front desk": Permissions(send_forms=True, book=True),
+}
+# The practice's main practitioner (its main user: Administrator), then the other practitioners.
+DEMO_MAIN_PRACTITIONER = PractitionerDetails(
+    first_name="Maya", last_name="Chen", email="maya.chen@clinicore.example"
+)
+DEMO_PRACTITIONERS = (
+    PractitionerDetails(
+        first_name="Luis", last_name="Ortega", email="luis.ortega@clinicore.example", role_name="Practitioner"
+    ),
+)
+DEMO_WEEKLY_HOURS = {weekday: [LocalRange(time(9), time(17))] for weekday in range(5)}
 DEMO_AGENTS = (("Front desk line", AgentDirection.inbound), ("Reactivation caller", AgentDirection.outbound))
 DEMO_CAMPAIGN = "Spring consultations"
 
@@ -79,38 +105,79 @@ class DemoResult:
         ]
 
 
-async def _demo_clinic(session: AsyncSession, partner: Partner) -> Clinic:
+async def _demo_roles(session: AsyncSession, runtime: Runtime, partner: Partner) -> None:
+    """The partner's master roles, with the demo's permissions (set again on each run)."""
+    for name, permissions in DEMO_ROLES.items():
+        await staff_roles.define_role(
+            session, partner_id=partner.id, name=name, permissions=permissions, clock=runtime.clock
+        )
+
+
+async def _demo_clinic(session: AsyncSession, runtime: Runtime, partner: Partner) -> Clinic:
+    """The demo practice of the demo partner, made as the partner API makes one, with its main practitioner
+    (a demo clinic made before practices had one is given one)."""
     existing = await tenancy_repository.get_clinic_by_name(session, partner_id=partner.id, name=DEMO_CLINIC)
-    if existing is not None:
-        return existing
-    return await tenancy_service.create_clinic(
-        session,
-        name=DEMO_CLINIC,
-        time_zone=DEMO_TIME_ZONE,
-        partner_id=partner.id,
-        external_practice_id="demo-1",
-        email="clinic@clinicore.example",
-        address_state="NY",
-        actor=CLI,
+    if existing is None:
+        practice = await practice_service.create_practice(
+            session,
+            box=runtime.box,
+            partner=partner,
+            details=PracticeDetails(
+                name=DEMO_CLINIC,
+                first_name=DEMO_MAIN_PRACTITIONER.first_name,
+                last_name=DEMO_MAIN_PRACTITIONER.last_name,
+                email=DEMO_MAIN_PRACTITIONER.email,
+                external_practice_id=DEMO_EXTERNAL_PRACTICE_ID,
+                address_state="NY",
+                booking_enabled=True,
+            ),
+            actor=CLI,
+            clock=runtime.clock,
+        )
+        if practice.main is not None:
+            await hours_service.set_weekly_hours(
+                session,
+                clinic_id=practice.clinic.id,
+                practitioner_id=practice.main.id,
+                weekly=DEMO_WEEKLY_HOURS,
+            )
+        return practice.clinic
+    practice = await practice_service.get_practice(
+        session, partner_id=partner.id, reference=existing.practice_id
     )
+    if practice.main is None:
+        main = await staff_service.create_practitioner(
+            session,
+            clinic=existing,
+            details=DEMO_MAIN_PRACTITIONER,
+            is_main=True,
+            actor=CLI,
+            clock=runtime.clock,
+        )
+        await hours_service.set_weekly_hours(
+            session, clinic_id=existing.id, practitioner_id=main.id, weekly=DEMO_WEEKLY_HOURS
+        )
+    return existing
 
 
 async def _demo_schedule(session: AsyncSession, runtime: Runtime, clinic: Clinic) -> None:
-    """Two practitioners Monday-Friday 09:00-17:00 New York, 30-minute visits, two agents, one campaign."""
+    """The practitioners Monday-Friday 09:00-17:00 New York, 30-minute visits, two agents, one campaign."""
     clock = runtime.clock
     await settings_service.get_booking_settings(session, clinic_id=clinic.id, clock=clock)
-    existing = {p.name for p in await hours_service.list_practitioners(session, clinic_id=clinic.id)}
-    for name in DEMO_PRACTITIONERS:
-        if name in existing:
+    emails = {
+        practitioner.email
+        for practitioner in await staff_service.list_practitioners(
+            session, clinic_id=clinic.id, include_inactive=True
+        )
+    }
+    for details in DEMO_PRACTITIONERS:
+        if details.email in emails:
             continue
-        practitioner = await hours_service.create_practitioner(
-            session, clinic_id=clinic.id, name=name, time_zone=DEMO_TIME_ZONE, clock=clock
+        practitioner = await staff_service.create_practitioner(
+            session, clinic=clinic, details=details, actor=CLI, clock=clock
         )
         await hours_service.set_weekly_hours(
-            session,
-            clinic_id=clinic.id,
-            practitioner_id=practitioner.id,
-            weekly={weekday: [LocalRange(time(9), time(17))] for weekday in range(5)},
+            session, clinic_id=clinic.id, practitioner_id=practitioner.id, weekly=DEMO_WEEKLY_HOURS
         )
     agents = {agent.name: agent for agent in await crm_service.list_agents(session, clinic_id=clinic.id)}
     for name, direction in DEMO_AGENTS:
@@ -158,7 +225,8 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
         partner = await tenancy_service.find_or_create_partner(
             session, name=DEMO_PARTNER, clock=runtime.clock
         )
-        clinic = await _demo_clinic(session, partner)
+        await _demo_roles(session, runtime, partner)
+        clinic = await _demo_clinic(session, runtime, partner)
         user = await tenancy_service.get_user_by_email(session, DEMO_EMAIL)
         if user is None:
             await tenancy_service.create_user(
@@ -189,6 +257,8 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
             provider_password=provider_password,
             pharmacy_password=pharmacy_password,
         )
+        # IntakeQ forms: the partner's two master forms and the practice's copy of the questionnaire.
+        await seed_demo_forms(session, partner.id, clinic.id, clock=runtime.clock)
     return DemoResult(
         base_url=runtime.settings.base_url,
         clinic_id=str(clinic.id),

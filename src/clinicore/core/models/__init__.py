@@ -27,6 +27,14 @@ from clinicore.core.models.events import (
     WebhookFormat,
 )
 from clinicore.core.models.files import StoredFile
+from clinicore.core.models.forms import (
+    FormConsentDocument,
+    FormKind,
+    FormQuestion,
+    FormQuestionKind,
+    FormSection,
+    FormTemplate,
+)
 from clinicore.core.models.notify import EmailStatus, OutboundEmail, OutboundSms
 from clinicore.core.models.people import Client, Counter
 from clinicore.core.models.pharmacy import (
@@ -122,6 +130,12 @@ __all__ = [
     "ExamQuestion",
     "ExamQuestionResponse",
     "ExamStatusChange",
+    "FormConsentDocument",
+    "FormKind",
+    "FormQuestion",
+    "FormQuestionKind",
+    "FormSection",
+    "FormTemplate",
     "Lead",
     "LeadSource",
     "Location",

@@ -1,14 +1,15 @@
 """Pure functions between IntakeQ's wire models and the core's inputs and objects.
 
 Our ids on the wire: a practice's ``Id`` is its practice id (8 hex characters); a practitioner's and an
-assistant's ``Id`` is its UUID as 32 hex characters (IntakeQ's are hex strings too).
+assistant's ``Id`` is its UUID as 32 hex characters (IntakeQ's are hex strings too); a form's ``Id`` is its
+UUID in the GUID shape (``8-4-4-4-12`` lower-case hex), as the Forms API shows ``QuestionnaireId``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from clinicore.core.models import Practitioner
+from clinicore.core.models import FormKind, FormTemplate, Practitioner
 from clinicore.core.staff.schemas import AssistantDetails, AssistantView, PractitionerDetails
 from clinicore.core.tenancy.practices import Practice, PracticeDetails
 from clinicore.kit.inputs import NOT_GIVEN
@@ -35,7 +36,13 @@ WIRE_FIELDS = {
     "practitioner.name": "CompleteName",
     "assistant.external_id": "ExternalAssistantId",
     "assistant.name": "Name",
+    "form.name": "Name",
+    "form.kind": "Type",
+    "form.source_form_id": "SourceMasterFormId",
+    "form.destination_practice": "DestinationPracticeId",
+    "form.copy_consent_documents": "CopyAttachedConsentForms",
 }
+FORM_TYPES = {FormKind.questionnaire: "Questionnaire", FormKind.treatment_note: "TreatmentNote"}
 
 
 def timestamp(moment: datetime) -> str:
@@ -138,3 +145,13 @@ def assistant(view: AssistantView) -> wire.Assistant:
         ExternalAssistantId=row.external_id,
         PractitionerIds=[wire_id(practitioner_id) for practitioner_id in view.practitioner_ids],
     )
+
+
+def form(row: FormTemplate) -> wire.Form:
+    return wire.Form(
+        Id=str(row.id), Name=row.name, Archived=row.archived, Type=FORM_TYPES[FormKind(row.kind)]
+    )
+
+
+def questionnaire(row: FormTemplate) -> wire.Questionnaire:
+    return wire.Questionnaire(Id=str(row.id), Name=row.name, Archived=row.archived)

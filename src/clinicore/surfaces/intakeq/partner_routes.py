@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from clinicore.core.audit.service import Actor
+from clinicore.core.forms import service as form_service
+from clinicore.core.forms.schemas import FormOwner
 from clinicore.core.tenancy import practices as practice_service
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.intakeq import mappers, wire
@@ -23,6 +25,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 router = APIRouter(responses=ERRORS)
 PracticeBody = Annotated[wire.PracticeIn, Depends(json_body(wire.PracticeIn))]
+CopyFormBody = Annotated[wire.CopyFormIn, Depends(json_body(wire.CopyFormIn))]
 
 
 def actor_of(caller: PartnerKey) -> Actor:
@@ -113,3 +116,43 @@ async def get_practice_key(
         clock=runtime.clock,
     )
     return wire.PracticeKey(ApiKey=secret)
+
+
+# --- forms ----------------------------------------------------------------------------------------
+
+
+@router.get("/masterForms", response_model=list[wire.Form], summary="The partner's master forms")
+async def list_master_forms(caller: PartnerKey, session: SessionDep) -> list[wire.Form]:
+    rows = await form_service.list_forms(session, owner=FormOwner.partner(caller.partner.id))
+    return [mappers.form(row) for row in rows]
+
+
+@router.get(
+    "/practice/{practice_id}/forms",
+    response_model=list[wire.Form],
+    summary="A practice's forms (by Id or ExternalPracticeId)",
+)
+async def list_practice_forms(practice_id: str, caller: PartnerKey, session: SessionDep) -> list[wire.Form]:
+    rows = await form_service.list_practice_forms(session, partner_id=caller.partner.id, practice=practice_id)
+    return [mappers.form(row) for row in rows]
+
+
+@router.post(
+    "/practice/copyForm",
+    openapi_extra=documented_body(wire.CopyFormIn),
+    response_model=wire.Form,
+    summary="Copy a master form to a practice",
+)
+async def copy_form(
+    body: CopyFormBody, caller: PartnerKey, session: SessionDep, runtime: RuntimeDep
+) -> wire.Form:
+    copied = await form_service.copy_master_form(
+        session,
+        partner_id=caller.partner.id,
+        source_form_id=body.SourceMasterFormId,
+        destination_practice=body.DestinationPracticeId,
+        copy_consent_documents=bool(body.CopyAttachedConsentForms),
+        actor=actor_of(caller),
+        clock=runtime.clock,
+    )
+    return mappers.form(copied)

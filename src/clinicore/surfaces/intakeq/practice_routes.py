@@ -1,4 +1,4 @@
-"""IntakeQ practice API routes (``/intakeq/api/v1``) for staff: practitioners and assistants."""
+"""IntakeQ practice API routes (``/intakeq/api/v1``): practitioners, assistants and form templates."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from clinicore.core.audit.service import Actor
+from clinicore.core.forms import service as form_service
+from clinicore.core.forms.schemas import FormOwner
 from clinicore.core.staff import service as staff_service
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.intakeq import mappers, wire
@@ -239,3 +241,14 @@ async def delete_assistant(
         clock=runtime.clock,
     )
     return Response(status_code=DONE)
+
+
+# --- form templates (the Forms API) ---------------------------------------------------------------
+
+
+@router.get(
+    "/questionnaires", response_model=list[wire.Questionnaire], summary="The practice's form templates"
+)
+async def list_questionnaires(caller: PracticeKey, session: SessionDep) -> list[wire.Questionnaire]:
+    rows = await form_service.list_forms(session, owner=FormOwner.clinic(caller.clinic.id))
+    return [mappers.questionnaire(row) for row in rows]

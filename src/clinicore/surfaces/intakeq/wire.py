@@ -93,3 +93,33 @@ class Assistant(BaseModel):
     RoleName: str
     ExternalAssistantId: str | None
     PractitionerIds: list[str]
+
+
+# --- forms ----------------------------------------------------------------------------------------
+
+
+class Form(BaseModel):
+    """A form template as ``GET /masterForms``, ``GET /practice/{id}/forms`` and ``copyForm`` show it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    Id: str
+    Name: str
+    Archived: bool
+    Type: str  # Questionnaire | TreatmentNote
+
+
+class CopyFormIn(Body):
+    SourceMasterFormId: IdText | None = None
+    DestinationPracticeId: IdText | None = None
+    CopyAttachedConsentForms: Switch | None = None
+
+
+class Questionnaire(BaseModel):
+    """A practice's form template as the Forms API's ``GET /questionnaires`` shows it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    Id: str
+    Name: str
+    Archived: bool
