@@ -96,21 +96,25 @@ async def practitioner_by_reference(
     return found
 
 
+def _refuse_a_taken_external_id(kind: str, holder: object | None, itself: object | None) -> None:
+    """An external id names one practitioner (or assistant) of a clinic: another holder is refused."""
+    if holder is not None and holder is not itself:
+        raise InvalidInput(
+            f"external_id: another {kind} of this clinic has this external_id",
+            field="external_id",
+            subject=kind,
+            rule="staff.external_id_taken",
+        )
+
+
 async def _require_unique_practitioner(
     session: AsyncSession, *, clinic_id: uuid.UUID, practitioner: Practitioner | None, external_id: str | None
 ) -> None:
-    if external_id is None:
-        return
-    holder = await repository.practitioner_by_external_id(
-        session, clinic_id=clinic_id, external_id=external_id
-    )
-    if holder is not None and holder is not practitioner:
-        raise InvalidInput(
-            "external_id: another practitioner of this clinic has this external_id",
-            field="external_id",
-            subject="practitioner",
-            rule="staff.external_id_taken",
+    if external_id is not None:
+        holder = await repository.practitioner_by_external_id(
+            session, clinic_id=clinic_id, external_id=external_id
         )
+        _refuse_a_taken_external_id("practitioner", holder, practitioner)
 
 
 async def create_practitioner(
@@ -408,16 +412,11 @@ async def _view(session: AsyncSession, assistant: Assistant) -> AssistantView:
 async def _require_unique_assistant(
     session: AsyncSession, *, clinic_id: uuid.UUID, assistant: Assistant | None, external_id: str | None
 ) -> None:
-    if external_id is None:
-        return
-    holder = await repository.assistant_by_external_id(session, clinic_id=clinic_id, external_id=external_id)
-    if holder is not None and holder is not assistant:
-        raise InvalidInput(
-            "external_id: another assistant of this clinic has this external_id",
-            field="external_id",
-            subject="assistant",
-            rule="staff.external_id_taken",
+    if external_id is not None:
+        holder = await repository.assistant_by_external_id(
+            session, clinic_id=clinic_id, external_id=external_id
         )
+        _refuse_a_taken_external_id("assistant", holder, assistant)
 
 
 async def create_assistant(
