@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from clinicore.kit.errors import InvalidInput
 from clinicore.kit.inputs import NOT_GIVEN, Given
+from clinicore.surfaces.subapp import json_texts, refuse_unstorable
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024
@@ -98,20 +99,6 @@ def _describe(error: ValidationError) -> tuple[str, str | None]:
     return (f"{location}: {message}" if location else message), field
 
 
-def _refuse_nul(value: Any, location: str) -> None:
-    """No text we store may hold a NUL character (PostgreSQL refuses it): a 400 naming where it is."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise InvalidInput(f"{location}: must not contain NUL characters", field=location or None)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_nul(key, location or "body")
-            _refuse_nul(item, f"{location}.{key}" if location else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _refuse_nul(item, f"{location}.{index}")
-
-
 def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     """The dependency that reads the request body as ``model``."""
 
@@ -125,7 +112,7 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
             raise InvalidInput("the request body is not valid JSON") from None
         if not isinstance(document, dict):
             raise InvalidInput("the request body must be a JSON object")
-        _refuse_nul(document, "")
+        refuse_unstorable(json_texts(document))  # the shared rule, named in IntakeQ's fields
         try:
             return model.model_validate(document)
         except ValidationError as exc:
@@ -149,8 +136,7 @@ def query_value(request: Request, name: str) -> str | None:
         if key.lower() == wanted:
             if len(value) > MAX_QUERY_VALUE:
                 raise InvalidInput(f"{name}: at most {MAX_QUERY_VALUE} characters", field=name)
-            if "\x00" in value:
-                raise InvalidInput(f"{name}: must not contain NUL characters", field=name)
+            refuse_unstorable([(name, value)])
             return value
     return None
 
