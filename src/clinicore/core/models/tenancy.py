@@ -6,19 +6,36 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinicore.core.models.base import Base, UUIDPrimaryKey
 
 
 class Partner(UUIDPrimaryKey, Base):
-    """An IntakeQ partner: a software company that white-labels Clinicore for its clinics."""
+    """An IntakeQ partner: a software company that white-labels Clinicore for its clinics.
+
+    The brand (name, logo, colours) dresses its practices' console pages, form pages and emails.
+    ``host_names`` are the hosts it serves Clinicore under (the first one is where links point);
+    ``allowed_redirect_hosts`` are the hosts a filled form may send the browser back to;
+    ``frame_origins`` are the parent origins allowed to embed the console in an iframe
+    (``Content-Security-Policy: frame-ancestors``); ``form_notification_url`` is the link of the staff
+    email when a form is submitted, with ``[form-id]`` replaced by the intake's id.
+    """
 
     __tablename__ = "partners"
 
     name: Mapped[str] = mapped_column(String(200))
+    brand_name: Mapped[str | None] = mapped_column(String(200))
+    brand_logo_url: Mapped[str | None] = mapped_column(String(500))
+    brand_color: Mapped[str | None] = mapped_column(String(7))
+    brand_accent_color: Mapped[str | None] = mapped_column(String(7))
+    host_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    allowed_redirect_hosts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    frame_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    form_notification_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
 
 
 class Clinic(UUIDPrimaryKey, Base):
