@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
@@ -12,9 +13,13 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
+from clinicore.config import Settings
+from clinicore.kit.body_limit import BodyLimitMiddleware, LimitFor, describe_size
 from clinicore.kit.errors import CoreError, Forbidden, NotFound
 from clinicore.kit.observability import RequestObservabilityMiddleware
+from clinicore.requests import FORM_OVERHEAD_BYTES
 from clinicore.runtime import Runtime
 from clinicore.surfaces.registry import SURFACES, surface_answering_errors_for
 from clinicore.surfaces.subapp import ErrorRenderer
@@ -41,6 +46,40 @@ def surface_error_renderer(path: str) -> ErrorRenderer | None:
     answers in that surface's envelope, never the framework's {"detail": ...}."""
     surface = surface_answering_errors_for(path)
     return surface.render_error if surface is not None else None
+
+
+# The routes that take a file upload (multipart): their bodies may reach the upload limit plus the room
+# their form needs around the file (the intake form posts its answers beside it). Every other request
+# body is capped at ``max_body_bytes`` (or its surface's own, smaller cap).
+UPLOAD_PATHS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"/qualiphy/api/exam_attachment_upload/?"), FORM_OVERHEAD_BYTES),
+    (re.compile(r"/meet/[^/]+/attachments"), FORM_OVERHEAD_BYTES),
+    (re.compile(r"/intake/[^/]+/(save|submit)"), 512 * 1024),
+)
+
+
+def body_limit_for(settings: Settings) -> LimitFor:
+    def limit_for(path: str) -> int:
+        for pattern, framing in UPLOAD_PATHS:
+            if pattern.fullmatch(path):
+                return settings.max_upload_bytes + framing
+        surface = surface_answering_errors_for(path)
+        if surface is not None and surface.max_body_bytes is not None:
+            return min(surface.max_body_bytes, settings.max_body_bytes)
+        return settings.max_body_bytes
+
+    return limit_for
+
+
+def _body_too_large(scope: Scope, limit: int, message: str) -> Response:
+    """The 413 of a body refused before the app read it: in the surface's envelope, or a page."""
+    path = scope.get("path", "")
+    renderer = surface_error_renderer(path)
+    if renderer is not None:
+        return renderer(413, "payload_too_large", message)
+    return _error_page(
+        Request(scope), 413, "Too large", f"What you sent is larger than {describe_size(limit)}: send less."
+    )
 
 
 def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
@@ -123,6 +162,10 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
         title = {404: "Not found", 403: "Not allowed"}.get(status, "Cannot do that")
         return _error_page(request, status, title, exc.message)
 
+    # Added first, so it runs inside the access log and every 413 is logged as any answer.
+    app.add_middleware(
+        BodyLimitMiddleware, limit_for=body_limit_for(runtime.settings), refusal_for=_body_too_large
+    )
     app.add_middleware(RequestObservabilityMiddleware)
     return app
 

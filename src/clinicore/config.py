@@ -66,7 +66,9 @@ class Settings(BaseSettings):
     # The video call's ICE servers, as the JSON list a browser's RTCPeerConnection takes
     # ([{"urls": "stun:stun.example.org:3478"}, ...]); none are needed when both browsers are on one machine.
     ice_servers: str = "[]"
-    # Largest attachment accepted (Qualiphy: 10 MB).
+    # Largest request body of any route that takes no upload (a surface may take less: IntakeQ 64 KB).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=16 * 1024, le=1024 * 1024 * 1024)
+    # Largest attachment accepted (Qualiphy: 10 MB); an upload's request may carry 64 KB of form around it.
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     # SMS: "log" keeps each message in the outbox for the console to show; "twilio" sends it for real.
     sms_provider: str = Field(default="log", pattern="^(log|twilio)$")

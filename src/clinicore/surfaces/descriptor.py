@@ -44,6 +44,8 @@ class Surface:
     webhooks: WebhookFormatSpec | None = None
     # Paths answered in this surface's error envelope even when no route of its sub-app is reached.
     error_scope: str | None = None
+    # The largest request body its routes take (the app's ``max_body_bytes`` when None or larger).
+    max_body_bytes: int | None = None
 
     def answers_errors_for(self, path: str) -> bool:
         scope = self.error_scope or self.mount_path

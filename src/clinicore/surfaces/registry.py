@@ -5,6 +5,7 @@ from __future__ import annotations
 from clinicore.core.models import ApiKeyKind, WebhookFormat
 from clinicore.surfaces.descriptor import Surface
 from clinicore.surfaces.intakeq import app as intakeq_app
+from clinicore.surfaces.intakeq import body as intakeq_body
 from clinicore.surfaces.native import app as native_app
 from clinicore.surfaces.qualifybase import app as qualifybase_app
 from clinicore.surfaces.qualifybase import webhooks as qualifybase_webhooks
@@ -35,6 +36,7 @@ SURFACES: tuple[Surface, ...] = (
         render_error=intakeq_app.render_error,
         key_kind=ApiKeyKind.intakeq_practice,
         error_scope="/intakeq/api",
+        max_body_bytes=intakeq_body.MAX_BODY_BYTES,
     ),
     Surface(
         name="intakeq_partner",
@@ -43,6 +45,7 @@ SURFACES: tuple[Surface, ...] = (
         render_error=intakeq_app.render_error,
         key_kind=ApiKeyKind.intakeq_partner,
         error_scope="/intakeq/api",
+        max_body_bytes=intakeq_body.MAX_BODY_BYTES,
     ),
     Surface(
         name="native",
