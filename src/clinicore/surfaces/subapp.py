@@ -16,6 +16,7 @@ never silently stripped; in a path parameter it names nothing that exists (404).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -98,6 +99,18 @@ def _is_form(content_type: str) -> bool:
     return media_type in ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
+def _finite_number(text: str) -> float:
+    """JSON numbers that no database stores (``1e400`` reads as infinity) are a 400, not a 500."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise InvalidInput("the request body holds a number too large to store")
+    return number
+
+
+def _no_constant(name: str) -> float:
+    raise InvalidInput(f"the request body holds {name}, which is not a JSON number")
+
+
 async def _json_document(request: Request) -> Any:
     """The body as JSON (at most ``MAX_JSON_BODY_BYTES``, else a 413), or None when there is none to read
     here: a form, empty, or not JSON (the surface's own parser says what is wrong with it). Whatever the
@@ -115,7 +128,7 @@ async def _json_document(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_float=_finite_number, parse_constant=_no_constant)
     except RecursionError:
         raise InvalidInput("the request body is nested too deeply") from None
     except ValueError:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from clinicore.core.crm import service as crm_service
 from clinicore.core.models import AttemptOutcome
 from clinicore.kit.errors import InvalidInput
+from clinicore.kit.inputs import SupportedDateTime
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.native.auth import NativeKey
 
@@ -20,7 +21,7 @@ router = APIRouter()
 
 class AttemptCreate(BaseModel):
     outcome: Literal["qualified", "not_interested", "no_answer", "callback_requested"]
-    callback_at: datetime | None = Field(default=None, description="Required for callback_requested")
+    callback_at: SupportedDateTime | None = Field(default=None, description="Required for callback_requested")
     notes: str | None = Field(default=None, max_length=5000)
 
 

@@ -15,6 +15,7 @@ from clinicore.core.events import service as events_service
 from clinicore.core.events.schemas import AttemptFilter, AttemptQuery, AttemptView
 from clinicore.core.models import WebhookAttemptOutcome, WebhookEndpoint, WebhookFormat
 from clinicore.kit.errors import InvalidInput
+from clinicore.kit.inputs import SupportedDateTime
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.native.auth import NativeKey
 
@@ -90,8 +91,8 @@ class WebhookAttemptPublic(BaseModel):
 
 
 class EndpointReplay(BaseModel):
-    since: datetime
-    until: datetime | None = Field(default=None, description="Now when absent.")
+    since: SupportedDateTime
+    until: SupportedDateTime | None = Field(default=None, description="Now when absent.")
 
 
 class EndpointReplayed(BaseModel):
@@ -240,8 +241,8 @@ async def list_webhook_attempts(
     status: Annotated[AttemptFilter | None, Query(description="succeeded or failed")] = None,
     event_type: Annotated[str | None, Query(max_length=100)] = None,
     event_id: Annotated[str | None, Query(max_length=32)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: SupportedDateTime | None = None,
+    until: SupportedDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[WebhookAttemptPublic]:
     require_time_zone(since=since, until=until)

@@ -24,6 +24,7 @@ from clinicore.core.scheduling import booking as booking_service
 from clinicore.core.scheduling import slots as slot_service
 from clinicore.core.scheduling.availability import DayPart
 from clinicore.kit.errors import InvalidInput
+from clinicore.kit.inputs import within_supported_years
 from clinicore.kit.local_time import start_of_local_day
 from clinicore.kit.paging import one_page
 from clinicore.requests import RuntimeDep, SessionDep
@@ -57,11 +58,16 @@ def parse_instant(
         return None
     try:
         if len(value) == 10:
-            day = date.fromisoformat(value) + (timedelta(days=1) if end_of_day else timedelta(0))
-            return start_of_local_day(day, time_zone)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"{name}: must be an ISO 8601 date or date-time", field=name) from None
+            day = within_supported_years(date.fromisoformat(value))
+            return start_of_local_day(day + (timedelta(days=1) if end_of_day else timedelta(0)), time_zone)
+        moment = within_supported_years(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError as error:
+        reason = (
+            str(error)
+            if str(error).startswith("must be between")
+            else "must be an ISO 8601 date or date-time"
+        )
+        raise InvalidInput(f"{name}: {reason}", field=name) from None
     if moment.tzinfo is None:
         raise InvalidInput(f"{name}: must include a time zone (use Z for UTC)", field=name)
     return moment.astimezone(UTC)

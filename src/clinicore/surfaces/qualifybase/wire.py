@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from clinicore.kit.inputs import SupportedDateTime
+
 
 def format_timestamp(moment: datetime) -> str:
     """``2026-05-15T11:00:00.000Z``; the year always has four digits (``0842-06-30T…``), as RFC 3339 says."""
@@ -150,16 +152,16 @@ class Availability(BaseModel):
 
 class AppointmentCreate(Request):
     lead_id: uuid.UUID
-    scheduled_at: datetime
-    ends_at: datetime
+    scheduled_at: SupportedDateTime
+    ends_at: SupportedDateTime
     title: str = Field(min_length=1, max_length=300)
     assigned_to: uuid.UUID | None = None
     notes: str | None = Field(default=None, max_length=5000)
 
 
 class AppointmentUpdate(Request):
-    scheduled_at: datetime | None = None
-    ends_at: datetime | None = None
+    scheduled_at: SupportedDateTime | None = None
+    ends_at: SupportedDateTime | None = None
     title: str | None = Field(default=None, min_length=1, max_length=300)
     notes: str | None = Field(default=None, max_length=5000)
     status: AppointmentStatusName | None = None
@@ -242,8 +244,8 @@ class ContactList(Page):
 class BlockUpsert(Request):
     external_source: str = Field(min_length=1, max_length=100)
     external_id: str = Field(min_length=1, max_length=200)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: SupportedDateTime
+    ends_at: SupportedDateTime
     title: str | None = Field(default=None, max_length=300)
     assigned_to: uuid.UUID | None = Field(
         default=None, description="A practitioner; absent blocks the clinic"

@@ -18,16 +18,26 @@ from clinicore.surfaces.subapp import json_texts, refuse_unstorable
 M = TypeVar("M", bound=BaseModel)
 
 
-def as_int(value: Any) -> Any:
+LARGEST_ID = 2**31 - 1  # ids are 32-bit integer columns: nothing stored has a larger one
+MOST_IDS = 1000  # one list of ids (``pharmacy_ids``, ``exam_ids``)
+
+
+def as_int(value: Any) -> int:
+    """An id: a whole number from 0 to ``LARGEST_ID``, sent as a number or a numeric string."""
+    number: int | None = None
     if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) <= 20:
+        number = int(value.strip())
+    if number is None:
         raise ValueError("must be a number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    raise ValueError("must be a number")
+    if not 0 <= number <= LARGEST_ID:
+        raise ValueError(f"must be a number from 0 to {LARGEST_ID}")
+    return number
 
 
 def _as_int_list(value: Any) -> Any:
@@ -36,6 +46,8 @@ def _as_int_list(value: Any) -> Any:
     items = value if isinstance(value, list) else [value]
     if isinstance(value, str) and "," in value:
         items = [part for part in value.split(",") if part.strip()]
+    if len(items) > MOST_IDS:
+        raise ValueError(f"at most {MOST_IDS} ids")
     return [as_int(item) for item in items]
 
 

@@ -11,32 +11,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, model_validator
 from pydantic_core import PydanticCustomError
 
-from clinicore.surfaces.qualiphy.parsing import Body
+from clinicore.surfaces.qualiphy.parsing import MOST_IDS, Body, as_int
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-LARGEST_ID = 2**31 - 1  # ids are 32-bit integer columns
 
 
 def _missing() -> PydanticCustomError:
     # Reported by parsing.describe as "<field> is required", the same as a field left out.
     return PydanticCustomError("missing", "Field required")
-
-
-def _number(value: Any) -> int:
-    number: int | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    if number is None:
-        raise ValueError("must be a number")
-    if not 0 <= number <= LARGEST_ID:
-        raise ValueError(f"must be a number from 0 to {LARGEST_ID}")
-    return number
 
 
 def _exam_ids(value: Any) -> list[int]:
@@ -45,7 +27,9 @@ def _exam_ids(value: Any) -> list[int]:
     items = value if isinstance(value, list) else [value]
     if isinstance(value, str) and "," in value:
         items = [part for part in value.split(",") if part.strip()]
-    return [_number(item) for item in items]
+    if len(items) > MOST_IDS:
+        raise ValueError(f"at most {MOST_IDS} ids")
+    return [as_int(item) for item in items]
 
 
 def _required_text(value: Any) -> str:
@@ -73,7 +57,7 @@ def _optional_text(value: Any) -> str | None:
 def _optional_number(value: Any) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    return _number(value)
+    return as_int(value)
 
 
 def _date_of_birth(value: Any) -> date:
@@ -92,7 +76,7 @@ RequiredText = Annotated[str, BeforeValidator(_required_text)]
 OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
 OptionalNumber = Annotated[int | None, BeforeValidator(_optional_number)]
 DateOfBirth = Annotated[date, BeforeValidator(_date_of_birth)]
-Id = Annotated[int, BeforeValidator(_number)]
+Id = Annotated[int, BeforeValidator(as_int)]
 
 
 # --- requests -------------------------------------------------------------------------------------
@@ -125,7 +109,7 @@ def fields_the_routing_ignores(custom_pharmacy: Any) -> tuple[str, ...]:
     if custom_pharmacy is None or (isinstance(custom_pharmacy, str) and not custom_pharmacy.strip()):
         return CUSTOM_ROUTING_FIELDS
     try:
-        chosen = _number(custom_pharmacy)
+        chosen = as_int(custom_pharmacy)
     except ValueError:
         return ()  # custom_pharmacy itself is reported
     return PARTNER_ROUTING_FIELDS if chosen == CUSTOM_ROUTING else CUSTOM_ROUTING_FIELDS

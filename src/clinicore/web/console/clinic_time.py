@@ -6,12 +6,12 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from clinicore.kit.errors import InvalidInput
+from clinicore.kit.inputs import SUPPORTED_YEARS, SUPPORTED_YEARS_TEXT
 from clinicore.kit.local_time import local_date, local_to_utc, start_of_local_day
 
 DATE_AND_TIME = "%a %d %b %Y, %H:%M"
 # Dates a page reads: wide enough for any booking, far enough from year 1 and 9999 that the arithmetic
 # around them (a week, a time zone, an appointment's length) stays inside what Python can represent.
-YEARS_READ = range(1900, 3000)
 
 
 class ClinicTime:
@@ -65,11 +65,8 @@ def parse_date(raw: str, *, field: str) -> date:
 
 
 def _within_years_read(day: date, *, field: str) -> date:
-    if day.year not in YEARS_READ:
-        raise InvalidInput(
-            f"{field}: enter a date between the years {YEARS_READ.start} and {YEARS_READ.stop - 1}",
-            field=field,
-        )
+    if day.year not in SUPPORTED_YEARS:
+        raise InvalidInput(f"{field}: enter a date {SUPPORTED_YEARS_TEXT}", field=field)
     return day
 
 
