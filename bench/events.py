@@ -11,9 +11,11 @@ Three figures:
 2. **paced**: events committed at half the burst throughput; commit -> delivered p50 and p99 at that
    load, the latency a receiver sees in normal operation (poll interval included).
 3. **receiver**: the receiver's own accept rate, measured in the same run with wrk (or the Python
-   generator) posting a webhook-sized body, and the delivery throughput as a ratio of it. Deliveries to
-   one endpoint go one at a time (their order), so the receiver is measured with as many connections as
-   the engine can use against it (one per endpoint, up to the 8 lanes) and with 8.
+   generator) posting a webhook-sized body, and the delivery throughput as a ratio of it, with one
+   connection per endpoint (up to 8) and with 8. The engine itself sends up to
+   CLINICORE_WEBHOOK_ENDPOINT_CONCURRENCY requests at once to one endpoint.
+
+``--scenario hanging`` and ``--scenario kill``: see bench/README.md.
 
 Not a test; never collected by pytest.
 """
@@ -52,7 +54,15 @@ from bench.harness import (
 RECEIVER_START_SECONDS = 30.0
 DRAIN_TIMEOUT_SECONDS = 600.0
 ACCEPT_RATE_SECONDS = 3.0
-ACCEPT_RATE_CONNECTIONS = 8  # the worker's delivery lanes
+ACCEPT_RATE_CONNECTIONS = 8
+HANG_SECONDS = 16.0  # longer than the 15 s delivery timeout
+HANGING_PACE = 100.0  # events/s in the hanging-endpoint scenario
+HANGING_SECONDS = 5.0
+KILL_EVENTS = 1000
+KILL_EVERY_SECONDS = 1.0
+KILL_MAX_SECONDS = 180.0  # the kill loop ends by then whatever happens
+KILL_MAX = 20
+DRAIN_AFTER_KILLS_SECONDS = 90.0
 
 
 # --- the receiver (its own process) ----------------------------------------------------------------
@@ -91,6 +101,8 @@ def receiver_app() -> Any:
         if scope["path"] != "/accept":  # /accept is the accept-rate probe: answered, not recorded
             webhook_id = next((v.decode() for k, v in scope["headers"] if k == b"webhook-id"), "")
             received.append((scope["path"], webhook_id, time.monotonic()))
+        if scope["path"].startswith("/hang"):  # a receiver that hangs until our 15 s timeout
+            await asyncio.sleep(HANG_SECONDS)
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -258,8 +270,14 @@ async def emit(
     return committed
 
 
-def phase_result(committed: dict[str, float], arrivals: Sequence[tuple[str, str, float]]) -> Phase:
-    relevant = [(webhook_id, at) for _, webhook_id, at in arrivals if webhook_id in committed]
+def phase_result(
+    committed: dict[str, float], arrivals: Sequence[tuple[str, str, float]], path: str | None = None
+) -> Phase:
+    relevant = [
+        (webhook_id, at)
+        for arrived_path, webhook_id, at in arrivals
+        if webhook_id in committed and (path is None or arrived_path == path)
+    ]
     first_arrival: dict[str, float] = {}
     for webhook_id, at in relevant:
         first_arrival.setdefault(webhook_id, at)
@@ -320,6 +338,178 @@ async def run(options: Options, database_url: str, data_dir: Path, receiver_url:
         await runtime.close()
 
 
+@dataclass(frozen=True)
+class HangingResult:
+    alone: Phase  # the fast endpoint's paced deliveries, no other endpoint
+    beside_hanging: Phase  # the same, with a second endpoint that hangs for 15 s on every request
+
+
+@dataclass(frozen=True)
+class KillResult:
+    events: int
+    kills: int
+    lost: int
+    duplicates: int
+    arrivals: int
+    logged_delivered: int  # delivered attempts in the attempts log
+    logged_interrupted: int  # attempts whose worker was killed before it recorded the answer
+    seconds: float
+
+
+async def _bench_runtime(database_url: str, data_dir: Path) -> tuple[Any, Any, str]:
+    from clinicore.config import load_settings
+    from clinicore.core.tenancy import service as tenancy_service
+    from clinicore.runtime import Runtime
+
+    settings = load_settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=secrets.token_urlsafe(40),
+        allow_private_webhooks=True,
+    )
+    runtime = Runtime.from_settings(settings)
+    async with runtime.sessions() as session, session.begin():
+        clinic = await tenancy_service.create_clinic(session, name="Bench Clinic", time_zone="UTC")
+    return runtime, clinic, settings.secret_key
+
+
+async def _add_endpoint(runtime: Any, clinic: Any, url: str) -> None:
+    from clinicore.core.events import service as events_service
+    from clinicore.core.models import WebhookFormat
+
+    async with runtime.sessions() as session, session.begin():
+        await events_service.create_endpoint(
+            session,
+            box=runtime.box,
+            clinic_id=clinic.id,
+            format=WebhookFormat.native,
+            url=url,
+            allow_private_targets=True,
+        )
+
+
+async def run_hanging(
+    options: Options, database_url: str, data_dir: Path, receiver_url: str
+) -> HangingResult:
+    """One fast endpoint at a fixed pace, alone and then beside an endpoint that hangs for 15 s."""
+    runtime, clinic, secret_key = await _bench_runtime(database_url, data_dir)
+    log = ArrivalLog(receiver_url)
+    fast = "/endpoint-0"
+    try:
+        await _add_endpoint(runtime, clinic, receiver_url + fast)
+        environment = worker_environment(data_dir, database_url, secret_key, options.poll_seconds)
+        count = round(HANGING_PACE * HANGING_SECONDS)
+        async with httpx.AsyncClient(timeout=10) as client:
+            with running_workers(options.workers, environment, data_dir):
+                await emit(runtime, clinic.id, 1, per_transaction=1, pace=None)
+                await log.wait_for(client, 1)
+                committed = await emit(runtime, clinic.id, count, per_transaction=1, pace=HANGING_PACE)
+                await log.wait_for(client, 1 + count)
+                alone = phase_result(committed, log.arrivals, fast)
+                await _add_endpoint(runtime, clinic, receiver_url + "/hang")
+                before = len([1 for path, _, _ in log.arrivals if path == fast])
+                committed = await emit(runtime, clinic.id, count, per_transaction=1, pace=HANGING_PACE)
+                deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+                while len([1 for path, _, _ in log.arrivals if path == fast]) < before + count:
+                    if time.monotonic() > deadline:
+                        raise BenchError("the fast endpoint did not get every event")
+                    await log.refresh(client)
+                    await asyncio.sleep(0.05)
+                beside = phase_result(committed, log.arrivals, fast)
+        return HangingResult(alone=alone, beside_hanging=beside)
+    finally:
+        await runtime.close()
+
+
+async def run_kills(options: Options, database_url: str, data_dir: Path, receiver_url: str) -> KillResult:
+    """KILL_EVENTS events to one endpoint while the worker is SIGKILLed every second (and restarted)."""
+    from sqlalchemy import func, select
+
+    from clinicore.core.models import WebhookAttempt
+
+    runtime, clinic, secret_key = await _bench_runtime(database_url, data_dir)
+    log = ArrivalLog(receiver_url)
+    try:
+        await _add_endpoint(runtime, clinic, receiver_url + "/endpoint-0")
+        environment = worker_environment(data_dir, database_url, secret_key, options.poll_seconds)
+        clinicore = clinicore_executable()
+        kills = 0
+        started = time.monotonic()
+        with (data_dir / "kill-workers.log").open("wb") as worker_log:
+
+            def start_worker() -> subprocess.Popen[bytes]:
+                return subprocess.Popen(
+                    [str(clinicore), "worker"], env=environment, stdout=worker_log, stderr=subprocess.STDOUT
+                )
+
+            worker = start_worker()
+            try:
+                emitting = asyncio.create_task(
+                    emit(runtime, clinic.id, KILL_EVENTS, per_transaction=5, pace=KILL_EVENTS / 5)
+                )
+                async with httpx.AsyncClient(timeout=10) as client:
+
+                    def all_arrived() -> bool:
+                        arrived = {webhook_id for _, webhook_id, _ in log.arrivals}
+                        return emitting.done() and set(emitting.result()) <= arrived
+
+                    while time.monotonic() - started < KILL_MAX_SECONDS and kills < KILL_MAX:
+                        # A worker takes seconds to start on a busy machine: each one is killed one
+                        # second after it started delivering, so every kill finds sends in flight.
+                        seen = await log.refresh(client)
+                        while await log.refresh(client) == seen and not all_arrived():
+                            if time.monotonic() - started > KILL_MAX_SECONDS:
+                                break
+                            await asyncio.sleep(0.02)
+                        await asyncio.sleep(KILL_EVERY_SECONDS)
+                        await log.refresh(client)
+                        if all_arrived():
+                            break
+                        worker.kill()  # SIGKILL
+                        worker.wait(10)
+                        kills += 1
+                        worker = start_worker()
+                    committed = await emitting
+                    # The last worker, never killed, drains what is left.
+                    deadline = time.monotonic() + DRAIN_AFTER_KILLS_SECONDS
+                    while not all_arrived() and time.monotonic() < deadline:
+                        await asyncio.sleep(0.1)
+                        await log.refresh(client)
+                    await asyncio.sleep(1.0)  # anything sent twice would arrive now
+                    await log.refresh(client)
+            finally:
+                worker.terminate()
+                try:
+                    worker.wait(15)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+        seconds = time.monotonic() - started
+        ids = [webhook_id for _, webhook_id, _ in log.arrivals if webhook_id in committed]
+        async with runtime.sessions() as session:
+            outcomes = dict(
+                (
+                    await session.execute(
+                        select(WebhookAttempt.outcome, func.count())
+                        .where(WebhookAttempt.clinic_id == clinic.id)
+                        .group_by(WebhookAttempt.outcome)
+                    )
+                ).all()
+            )
+        return KillResult(
+            events=len(committed),
+            kills=kills,
+            lost=len(set(committed) - set(ids)),
+            duplicates=len(ids) - len(set(ids)),
+            arrivals=len(ids),
+            logged_delivered=int(outcomes.get("delivered", 0)),
+            # By value, so that the bench also runs against an engine that logs no "sending" attempts.
+            logged_interrupted=int(outcomes.get("interrupted", 0)) + int(outcomes.get("sending", 0)),
+            seconds=seconds,
+        )
+    finally:
+        await runtime.close()
+
+
 def receiver_accept_rate(receiver_url: str, body_size: int, *, connections: int) -> tuple[float, str]:
     generator, _note = choose_load_generator("auto", threads=1)
     route = Route(
@@ -331,6 +521,67 @@ def receiver_accept_rate(receiver_url: str, body_size: int, *, connections: int)
     )
     measurement = generator.drive(receiver_url, route, connections=connections, seconds=ACCEPT_RATE_SECONDS)
     return measurement.per_second, generator.description
+
+
+def main_scenario(arguments: argparse.Namespace) -> int:
+    """The hanging-endpoint and SIGKILL scenarios (one worker, one fast endpoint)."""
+    from clinicore.migrations import upgrade_database
+
+    options = Options(
+        events=0,
+        paced_seconds=HANGING_SECONDS,
+        endpoints=1,
+        workers=1,
+        per_transaction=1,
+        poll_seconds=arguments.poll,
+        database=arguments.database,
+        postgres_url=arguments.postgres_url,
+    )
+    label = "PostgreSQL" if options.database == "postgres" else "SQLite"
+    try:
+        with contextlib.ExitStack() as stack:
+            data_dir = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="clinicore-bench-events-"))
+            )
+            if options.database == "postgres":
+                server_url = stack.enter_context(fresh_postgres_database(options.postgres_url))
+                database_url = server_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+            else:
+                database_url = f"sqlite+aiosqlite:///{data_dir / 'clinicore.db'}"
+            upgrade_database(database_url)
+            receiver_url = stack.enter_context(running_receiver())
+            if arguments.scenario == "hanging":
+                hanging = asyncio.run(run_hanging(options, database_url, data_dir, receiver_url))
+                alone, beside = hanging.alone, hanging.beside_hanging
+                print(
+                    f"== webhook delivery beside a hanging endpoint, {label}, 1 worker, "
+                    f"poll {options.poll_seconds:g} s"
+                )
+                print(
+                    f"alone    {alone.deliveries} events at {HANGING_PACE:.0f}/s: commit -> delivered "
+                    f"p50 {alone.percentile(50):.0f} ms, p99 {alone.percentile(99):.0f} ms"
+                )
+                print(
+                    f"beside   {beside.deliveries} events at {HANGING_PACE:.0f}/s, a second endpoint hanging "
+                    f"{HANG_SECONDS:g} s on every request: p50 {beside.percentile(50):.0f} ms, "
+                    f"p99 {beside.percentile(99):.0f} ms "
+                    f"(p99 x{beside.percentile(99) / max(alone.percentile(99), 1e-9):.2f})"
+                )
+            else:
+                killed = asyncio.run(run_kills(options, database_url, data_dir, receiver_url))
+                print(f"== webhook delivery with SIGKILL every {KILL_EVERY_SECONDS:g} s, {label}, 1 worker")
+                print(
+                    f"kills    {killed.kills} during {killed.events} events ({killed.seconds:.1f} s): "
+                    f"lost {killed.lost}, duplicates {killed.duplicates}, "
+                    f"copies received {killed.arrivals}; attempts logged: "
+                    f"{killed.logged_delivered} delivered, "
+                    f"{killed.logged_interrupted} interrupted (copies missing from the log: "
+                    f"{max(0, killed.arrivals - killed.logged_delivered - killed.logged_interrupted)})"
+                )
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str]) -> int:
@@ -351,7 +602,16 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument(
+        "--scenario",
+        choices=("throughput", "hanging", "kill"),
+        default="throughput",
+        help="throughput: burst and paced (default); hanging: a fast endpoint's latency beside one that "
+        "hangs for 15 s; kill: the worker SIGKILLed 1 s into each life during 1,000 events",
+    )
     arguments = parser.parse_args(argv)
+    if arguments.scenario != "throughput":
+        return main_scenario(arguments)
     options = Options(
         events=arguments.events,
         paced_seconds=arguments.paced_seconds,
@@ -383,8 +643,7 @@ def main(argv: list[str]) -> int:
             upgrade_database(database_url)
             receiver_url = stack.enter_context(running_receiver())
             burst, paced = asyncio.run(run(options, database_url, data_dir, receiver_url))
-            # The engine sends to one endpoint one request at a time (its order), to several endpoints side
-            # by side: the receiver is measured at that concurrency and at the lanes' full width.
+            # The receiver on its own, with one connection per endpoint and with 8.
             matched = min(options.endpoints, ACCEPT_RATE_CONNECTIONS)
             matched_rate, generator = receiver_accept_rate(receiver_url, body_size=330, connections=matched)
             full_rate, _ = receiver_accept_rate(
@@ -413,12 +672,12 @@ def main(argv: list[str]) -> int:
     )
     print(
         f"receiver accepts {matched_rate:.0f} requests/s on its own with {matched} connection"
-        f"{'s' if matched > 1 else ''} (as many as the engine uses here), {full_rate:.0f} with "
+        f"{'s' if matched > 1 else ''}, {full_rate:.0f} with "
         f"{ACCEPT_RATE_CONNECTIONS} ({generator}, same run)"
     )
     print(
         f"ratio    delivery throughput / receiver accept rate = {burst.per_second / matched_rate:.3f} "
-        f"(at the same concurrency), {burst.per_second / full_rate:.3f} "
+        f"(one connection per endpoint), {burst.per_second / full_rate:.3f} "
         f"(at {ACCEPT_RATE_CONNECTIONS} connections)"
     )
     return 0

@@ -14,29 +14,41 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from clinicore.config import Settings
+from clinicore.config import Environment, Settings
 from clinicore.kit.body_limit import BodyLimitMiddleware, LimitFor, describe_size
 from clinicore.kit.errors import CoreError, Forbidden, NotFound
-from clinicore.kit.observability import RequestObservabilityMiddleware
+from clinicore.kit.observability import RequestObservabilityMiddleware, may_read_metrics
 from clinicore.requests import FORM_OVERHEAD_BYTES
 from clinicore.runtime import Runtime
 from clinicore.surfaces.registry import SURFACES, surface_answering_errors_for
 from clinicore.surfaces.subapp import ErrorRenderer
+from clinicore.web.book.routes import router as booking_widget_router
 from clinicore.web.calendars import router as calendar_feed_router
 from clinicore.web.call.routes import router as call_router
+from clinicore.web.console.booking_widget import router as console_booking_widget_router
+from clinicore.web.console.calendar_actions import router as console_calendar_actions_router
 from clinicore.web.console.crm import router as console_crm_router
 from clinicore.web.console.exams import router as console_exams_router
+from clinicore.web.console.form_pages import router as console_form_pages_router
+from clinicore.web.console.intakes import router as console_intakes_router
 from clinicore.web.console.prescriptions import router as console_prescriptions_router
 from clinicore.web.console.providers import router as console_providers_router
 from clinicore.web.console.routes import router as console_router
 from clinicore.web.console.scheduling import router as console_scheduling_router
 from clinicore.web.console.session import CsrfRejected, SignInRequired, sign_in_url
+from clinicore.web.console.settings_pages import router as console_settings_router
+from clinicore.web.console.sso import router as console_sso_router
+from clinicore.web.console.staff_pages import router as console_staff_router
 from clinicore.web.console.webhooks import router as console_webhooks_router
 from clinicore.web.documents import router as documents_router
+from clinicore.web.intake.routes import router as intake_form_router
+from clinicore.web.partner.routes import router as partner_console_router
 from clinicore.web.patient.routes import router as patient_router
 from clinicore.web.pharmacy.routes import router as pharmacy_desk_router
 from clinicore.web.provider.routes import router as provider_desk_router
+from clinicore.web.security_headers import SecurityHeadersMiddleware
 from clinicore.web.templating import STATIC_DIR, templates
 from clinicore.worker.loop import Worker
 
@@ -116,11 +128,18 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
         return JSONResponse({"status": "ready", "database": "ok"})
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        client_host = request.client.host if request.client else None
+        authorization = request.headers.get("authorization")
+        if not may_read_metrics(client_host, authorization, runtime.settings.metrics_token):
+            return PlainTextResponse("Not allowed", status_code=403)
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(console_router)
     app.include_router(console_webhooks_router)
+    app.include_router(console_form_pages_router)
+    app.include_router(console_staff_router)
+    app.include_router(console_settings_router)
     app.include_router(console_scheduling_router)
     app.include_router(console_crm_router)
     app.include_router(console_exams_router)
@@ -130,8 +149,15 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(documents_router)
     app.include_router(provider_desk_router)
     app.include_router(pharmacy_desk_router)
+    app.include_router(partner_console_router)
     app.include_router(patient_router)
+    app.include_router(intake_form_router)
     app.include_router(call_router)
+    app.include_router(console_sso_router)
+    app.include_router(console_intakes_router)
+    app.include_router(booking_widget_router)
+    app.include_router(console_calendar_actions_router)
+    app.include_router(console_booking_widget_router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in_required(_request: Request, exc: SignInRequired) -> Response:
@@ -166,7 +192,16 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware, limit_for=body_limit_for(runtime.settings), refusal_for=_body_too_large
     )
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        api_paths=[surface.mount_path for surface in SURFACES],
+        production=runtime.settings.env is Environment.production,
+    )
     app.add_middleware(RequestObservabilityMiddleware)
+    # Outermost, so throttling, logs and /metrics see the client behind a configured proxy (none by default:
+    # `clinicore serve` turns uvicorn's own X-Forwarded-For handling off).
+    if runtime.settings.trusted_proxy_list:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=runtime.settings.trusted_proxy_list)
     return app
 
 

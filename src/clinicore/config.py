@@ -5,6 +5,7 @@ A wrong value stops start-up with one line naming the variable (``SettingsError`
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -55,8 +56,13 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    # Webhook requests one worker has in flight at once, and at most this many to any one endpoint.
+    webhook_concurrency: int = Field(default=64, ge=1, le=1000)
+    webhook_endpoint_concurrency: int = Field(default=16, ge=1, le=100)
     login_attempts_per_window: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    # Sign-in attempts on one account from all addresses together, per minute: slows, never locks.
+    login_account_attempts_per_minute: int = Field(default=10, ge=1)
     qualifybase_rate_limit: str = "120/minute"
     # Test mode (state and tele_state TE): how long the built-in test providers wait before each step.
     test_provider_delay_seconds: float = Field(default=5.0, ge=0)
@@ -70,6 +76,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=16 * 1024, le=1024 * 1024 * 1024)
     # Largest attachment accepted (Qualiphy: 10 MB); an upload's request may carry 64 KB of form around it.
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # The reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, e.g.
+    # "10.0.0.5,10.1.0.0/16"); none by default: the client is the peer of the connection.
+    trusted_proxies: str = Field(default="", max_length=4096)
+    # /metrics: with a token, only "Authorization: Bearer <token>"; without one, only loopback callers.
+    metrics_token: str | None = Field(default=None, min_length=16)
+    # A patient's meeting link opens for this many days after it was sent (a resend renews it).
+    meeting_link_days: int = Field(default=30, ge=1, le=3650)
     # SMS: "log" keeps each message in the outbox for the console to show; "twilio" sends it for real.
     sms_provider: str = Field(default="log", pattern="^(log|twilio)$")
     twilio_account_sid: str | None = None
@@ -131,6 +144,10 @@ class Settings(BaseSettings):
         return value or "[]"
 
     @property
+    def meeting_link_lifetime(self) -> timedelta:
+        return timedelta(days=self.meeting_link_days)
+
+    @property
     def missed_window(self) -> timedelta:
         return timedelta(seconds=self.missed_window_seconds)
 
@@ -138,6 +155,21 @@ class Settings(BaseSettings):
     def ice_server_list(self) -> list[dict[str, object]]:
         servers: list[dict[str, object]] = json.loads(self.ice_servers)
         return servers
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part.strip()!r} is not an IP address or network") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @field_validator("secret_key")
     @classmethod

@@ -22,6 +22,9 @@ DEMO_FIELDS = {
     "provider_password",
     "pharmacy_email",
     "pharmacy_password",
+    "partner_console_email",
+    "partner_console_password",
+    "booking_page",
 }
 
 
@@ -34,7 +37,15 @@ def demo_json(env: dict[str, str]) -> dict[str, str]:
     result = run_clinicore("demo", "--json", env=env)
     assert result.returncode == 0
     demo = json.loads(result.stdout)  # exactly one JSON object on stdout, nothing else
-    for field in DEMO_FIELDS - {"base_url", "clinic_id", "console_email", "provider_email", "pharmacy_email"}:
+    public = {
+        "base_url",
+        "clinic_id",
+        "console_email",
+        "provider_email",
+        "pharmacy_email",
+        "partner_console_email",
+    }
+    for field in DEMO_FIELDS - public:
         remember_secret(demo[field])
     return demo
 
@@ -67,7 +78,7 @@ class TestServe:
 
 
 class TestDemo:
-    def test_demo_json_prints_the_thirteen_fields(self, env: dict[str, str]) -> None:
+    def test_demo_json_prints_every_field(self, env: dict[str, str]) -> None:
         demo = demo_json(env)
         assert set(demo) == DEMO_FIELDS
         assert demo["qualifybase_api_key"].startswith("qbk_live_")
@@ -82,6 +93,7 @@ class TestDemo:
         assert second["console_password"] != first["console_password"]
         assert second["provider_password"] != first["provider_password"]
         assert second["pharmacy_password"] != first["pharmacy_password"]
+        assert second["partner_console_password"] != first["partner_console_password"]
 
     def test_demo_without_json_prints_urls_and_login(self, env: dict[str, str]) -> None:
         result = run_clinicore("demo", env=env)
@@ -89,6 +101,9 @@ class TestDemo:
         assert "/console" in result.stdout and "demo@clinicore.example" in result.stdout
         assert "/provider" in result.stdout and "/pharmacy" in result.stdout
         assert "pharmacy@clinicore.example" in result.stdout
+        lines = [line.rstrip() for line in result.stdout.splitlines()]
+        assert any(line.split()[:2] == ["Partner", "console"] and line.endswith("/partner") for line in lines)
+        assert "partner@clinicore.example" in result.stdout
         for line in result.stdout.splitlines():
             if "login" in line or "Medical director" in line:
                 remember_secret(line.rsplit("/ ", 1)[1].strip())

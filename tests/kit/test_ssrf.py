@@ -91,15 +91,15 @@ class TestAddressTable:
 
 class TestHostNames:
     async def test_a_name_resolving_to_a_private_address_is_refused(self) -> None:
+        # What the name resolves to is not told (it would map our network), only that it is not allowed.
         with pytest.raises(
-            WebhookTargetRefused, match=r"localhost resolves to (127\.0\.0\.1|::1), which is a loopback"
-        ):
+            WebhookTargetRefused, match=r"^url: localhost is not allowed; webhooks must go"
+        ) as refused:
             await check_url("http://localhost:8080/hooks", allow_private=False)
+        assert "127.0.0.1" not in refused.value.message and "::1" not in refused.value.message
 
     async def test_every_address_of_a_name_is_checked(self) -> None:
-        with pytest.raises(
-            WebhookTargetRefused, match=r"resolves to 10\.0\.0\.7, which is a private address"
-        ):
+        with pytest.raises(WebhookTargetRefused, match=r"hooks\.example\.com is not allowed"):
             await check_url(
                 "https://hooks.example.com/x",
                 allow_private=False,
@@ -154,7 +154,7 @@ class TestGuardedClient:
             user_agent="test",
             resolver=resolving_to("8.8.8.8", "169.254.169.254"),
         ) as client:
-            with pytest.raises(WebhookTargetRefused, match="cloud metadata"):
+            with pytest.raises(WebhookTargetRefused, match=r"hooks\.example\.com is not allowed"):
                 await client.post("https://hooks.example.com/x", content=b"{}")
 
     async def test_a_redirect_to_a_private_address_is_not_followed(self) -> None:

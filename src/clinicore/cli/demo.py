@@ -16,7 +16,9 @@ from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.cli.demo_booking import booking_page_url, seed_booking_demo
 from clinicore.cli.demo_forms import seed_demo_forms
+from clinicore.cli.demo_partner import seed_partner_console
 from clinicore.cli.demo_telehealth import (
     LIVE_PROVIDER_EMAIL,
     MEDICAL_DIRECTOR_EMAIL,
@@ -79,6 +81,9 @@ class DemoResult:
     provider_password: str
     pharmacy_email: str
     pharmacy_password: str
+    partner_console_email: str
+    partner_console_password: str
+    booking_page: str = ""
 
     def as_json(self) -> dict[str, str]:
         return asdict(self)
@@ -101,6 +106,9 @@ class DemoResult:
             ("Medical director", f"{MEDICAL_DIRECTOR_EMAIL} / {self.provider_password}"),
             ("Pharmacy desk", f"{self.base_url}/pharmacy"),
             ("Pharmacy login", f"{self.pharmacy_email} / {self.pharmacy_password}"),
+            ("Partner console", f"{self.base_url}/partner"),
+            ("Partner login", f"{self.partner_console_email} / {self.partner_console_password}"),
+            ("Booking page", self.booking_page),
             ("Health", f"{self.base_url}/healthz"),
         ]
 
@@ -221,6 +229,7 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
     password = secrets.token_urlsafe(12)
     provider_password = secrets.token_urlsafe(12)
     pharmacy_password = secrets.token_urlsafe(12)
+    partner_password = secrets.token_urlsafe(12)
     async with runtime.sessions() as session, session.begin():
         partner = await tenancy_service.find_or_create_partner(
             session, name=DEMO_PARTNER, clock=runtime.clock
@@ -259,6 +268,10 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
         )
         # IntakeQ forms: the partner's two master forms and the practice's copy of the questionnaire.
         await seed_demo_forms(session, partner.id, clinic.id, clock=runtime.clock)
+        # The partner console: its user and, on the first run, the partner's white-label brand.
+        partner_email = await seed_partner_console(session, runtime, partner, password=partner_password)
+        # The booking widget: services, location and reminders of the demo practice.
+        await seed_booking_demo(session, runtime, clinic)
     return DemoResult(
         base_url=runtime.settings.base_url,
         clinic_id=str(clinic.id),
@@ -273,4 +286,7 @@ async def seed_demo(runtime: Runtime) -> DemoResult:
         provider_password=provider_password,
         pharmacy_email=PHARMACY_USER_EMAIL,
         pharmacy_password=pharmacy_password,
+        partner_console_email=partner_email,
+        partner_console_password=partner_password,
+        booking_page=booking_page_url(runtime.settings.base_url, clinic),
     )

@@ -18,6 +18,7 @@ from clinicore.cli.pharmacies import import_pharmacies
 from clinicore.cli.running import run_with_runtime, settings_or_exit
 from clinicore.core.audit.service import CLI
 from clinicore.core.models import ApiKeyKind, ClinicUserRole
+from clinicore.core.partners import service as partner_service
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.migrations import upgrade_database
 from clinicore.runtime import Runtime
@@ -28,6 +29,8 @@ user_app = typer.Typer(help="Console users.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 clinic_app = typer.Typer(help="Clinics.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+partner_user_app = typer.Typer(help="Partner console users.", no_args_is_help=True)
+app.add_typer(partner_user_app, name="partner-user")
 app.add_typer(keys_app, name="keys")
 app.add_typer(clinic_app, name="clinic")
 app.command("import-pharmacies")(import_pharmacies)
@@ -67,6 +70,9 @@ def serve(
         # The video call's signalling frames are small (web/call/messages.py): a larger frame is refused
         # by the server before it is read whole, not after.
         "ws_max_size": MAX_FRAME_BYTES + 1024,
+        # X-Forwarded-For is believed only from CLINICORE_TRUSTED_PROXIES, by the app (uvicorn's own
+        # handling trusts 127.0.0.1).
+        "proxy_headers": False,
     }
     if workers == 1:
         from clinicore.app import create_app
@@ -157,6 +163,35 @@ def user_create(
 
     run_with_runtime(settings, _run)
     typer.echo(f"created {email}" + (f" with password {password}" if generate else ""))
+
+
+@partner_user_app.command("create")
+def partner_user_create(
+    partner_id: Annotated[uuid.UUID, typer.Option(help="The partner the user belongs to.")],
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Password (asked for when omitted; generated with --generate).")
+    ] = None,
+    generate: Annotated[bool, typer.Option(help="Generate a password and print it.")] = False,
+) -> None:
+    """Create a partner console user (signs in at /partner)."""
+    settings = settings_or_exit()
+    if password is None:
+        password = (
+            secrets.token_urlsafe(12)
+            if generate
+            else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        )
+
+    async def _run(runtime: Runtime) -> None:
+        async with runtime.sessions() as session, session.begin():
+            await partner_service.create_user(
+                session, partner_id=partner_id, email=email, name=name, password=password, actor=CLI
+            )
+
+    run_with_runtime(settings, _run)
+    typer.echo(f"created partner user {email}" + (f" with password {password}" if generate else ""))
 
 
 @keys_app.command("create")

@@ -6,6 +6,8 @@ never a query string, header, body, key, password, token or patient field.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import re
 import secrets
@@ -157,3 +159,18 @@ class RequestObservabilityMiddleware:
                 clinic_id=str(clinic_id) if clinic_id else None,
             )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+# --- who may read the metrics ---------------------------------------
+
+
+def may_read_metrics(client_host: str | None, authorization: str | None, token: str | None) -> bool:
+    """With a token, only ``Authorization: Bearer <token>`` may read ``/metrics``; without one, only a
+    caller on the loopback interface (a scraper on the same host or behind a local sidecar)."""
+    if token is not None:
+        expected = f"Bearer {token}".encode()
+        return hmac.compare_digest((authorization or "").encode(), expected)
+    try:
+        return client_host is not None and ipaddress.ip_address(client_host).is_loopback
+    except ValueError:
+        return False

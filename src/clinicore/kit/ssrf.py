@@ -26,6 +26,7 @@ import httpcore
 import httpx
 
 from clinicore.kit.errors import InvalidInput
+from clinicore.kit.observability import get_logger
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -68,6 +69,8 @@ _REFUSED_NETWORKS: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, st
     )
 )
 _NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+_log = get_logger(__name__)
 
 
 class WebhookTargetRefused(InvalidInput):
@@ -115,10 +118,12 @@ def _refuse_any(host: str, addresses: Iterable[str], *, allow_private: bool) -> 
     for text in addresses:
         label = refused_label(parse_address(text), allow_private=allow_private)
         if label is not None:
-            where = text if text == host else f"{host} resolves to {text}, which"
-            raise WebhookTargetRefused(
-                f"url: {where} is a {label} address; webhooks must go to a public address", field="url"
-            )
+            if text == host:  # an address the caller wrote: saying what kind it is reveals nothing
+                message = f"url: {text} is a {label} address; webhooks must go to a public address"
+            else:  # a name: what it resolves to inside our network is not the caller's to learn
+                _log.info("webhook_target_refused", host=host, address=text, kind=label)
+                message = f"url: {host} is not allowed; webhooks must go to a public address"
+            raise WebhookTargetRefused(message, field="url")
         checked.append(text)
     if not checked:
         raise WebhookTargetRefused(f"url: {host} has no address", field="url")

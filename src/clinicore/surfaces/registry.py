@@ -6,6 +6,7 @@ from clinicore.core.models import ApiKeyKind, WebhookFormat
 from clinicore.surfaces.descriptor import Surface
 from clinicore.surfaces.intakeq import app as intakeq_app
 from clinicore.surfaces.intakeq import body as intakeq_body
+from clinicore.surfaces.intakeq import webhooks as intakeq_webhooks
 from clinicore.surfaces.native import app as native_app
 from clinicore.surfaces.qualifybase import app as qualifybase_app
 from clinicore.surfaces.qualifybase import webhooks as qualifybase_webhooks
@@ -35,6 +36,7 @@ SURFACES: tuple[Surface, ...] = (
         create_app=intakeq_app.create_intakeq_practice_app,
         render_error=intakeq_app.render_error,
         key_kind=ApiKeyKind.intakeq_practice,
+        webhooks=intakeq_webhooks.WEBHOOKS,
         error_scope="/intakeq/api",
         max_body_bytes=intakeq_body.MAX_BODY_BYTES,
     ),

@@ -11,7 +11,12 @@ WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 
 _environment = Environment(
-    loader=ChoiceLoader([FileSystemLoader(str(WEB_DIR / "console" / "templates"))]),
+    loader=ChoiceLoader(
+        [
+            FileSystemLoader(str(WEB_DIR / "console" / "templates")),
+            FileSystemLoader(str(WEB_DIR / "form_builder" / "templates")),  # form_builder/macros.html
+        ]
+    ),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,

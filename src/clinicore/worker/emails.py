@@ -20,7 +20,11 @@ async def send_queued_emails(runtime: Runtime) -> int:
         error = None
         try:
             await send_email(
-                runtime.settings, to_address=email.to_address, subject=email.subject, body=email.body
+                runtime.settings,
+                to_address=email.to_address,
+                subject=email.subject,
+                body=email.body,
+                attachment=email.attachment,
             )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             error = f"{type(exc).__name__}: {exc}"

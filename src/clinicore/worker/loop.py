@@ -1,5 +1,6 @@
 """The worker loop: runs each registered job when it is due, each run in its own transaction
-(a standalone job opens its own).
+(a standalone job opens its own); background jobs (the webhook delivery engine) run beside it for as
+long as the worker runs.
 
 ``clinicore serve`` runs it embedded; ``clinicore worker`` runs it alone (any number of them on
 PostgreSQL). Jobs must be safe to run in several processes at once: they claim their work from
@@ -17,18 +18,21 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.accounts import service as accounts_service
+from clinicore.core.partners import service as partner_service
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.observability import get_logger
 from clinicore.runtime import Runtime
 from clinicore.worker.emails import send_queued_emails
+from clinicore.worker.reminders import send_due_reminders
 from clinicore.worker.sms import send_queued_sms
 from clinicore.worker.telehealth import run_telehealth_timers
-from clinicore.worker.webhooks import deliver_due_webhooks, fan_out_pending_events
+from clinicore.worker.webhooks import run_delivery_engine
 
 log = get_logger("clinicore.worker")
 
 JobRun = Callable[[AsyncSession, Runtime], Awaitable[int]]
 StandaloneJobRun = Callable[[Runtime], Awaitable[int]]
+BackgroundJobRun = Callable[[Runtime, asyncio.Event], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,15 @@ class StandaloneJob:
     run: StandaloneJobRun
 
 
+@dataclass(frozen=True, slots=True)
+class BackgroundJob:
+    """A job that runs for as long as the worker does and returns once the event it is given is set;
+    it never holds up the loop's other jobs (the webhook engine sends while e-mails go out)."""
+
+    name: str
+    run: BackgroundJobRun
+
+
 async def _purge_expired_sessions(session: AsyncSession, runtime: Runtime) -> int:
     return await tenancy_service.purge_expired_sessions(session, clock=runtime.clock)
 
@@ -56,11 +69,18 @@ async def _purge_expired_desk_sessions(session: AsyncSession, runtime: Runtime) 
     return await accounts_service.purge_expired_sessions(session, clock=runtime.clock)
 
 
-DEFAULT_JOBS: tuple[PeriodicJob | StandaloneJob, ...] = (
+async def _purge_expired_partner_sessions(session: AsyncSession, runtime: Runtime) -> int:
+    return await partner_service.purge_expired_sessions(session, clock=runtime.clock)
+
+
+Job = PeriodicJob | StandaloneJob | BackgroundJob
+
+DEFAULT_JOBS: tuple[Job, ...] = (
     PeriodicJob("console_session.purge", 600, _purge_expired_sessions),
     PeriodicJob("desk_session.purge", 600, _purge_expired_desk_sessions),
-    PeriodicJob("webhook_event.fan_out", 0, fan_out_pending_events),
-    StandaloneJob("webhook_delivery.send", 0, deliver_due_webhooks),
+    PeriodicJob("partner_session.purge", 600, _purge_expired_partner_sessions),
+    BackgroundJob("webhook_delivery.engine", run_delivery_engine),  # fans out and delivers webhooks
+    PeriodicJob("appointment_reminder.send", 30, send_due_reminders),
     StandaloneJob("email.send", 5, send_queued_emails),
     PeriodicJob("telehealth.timers", 1, run_telehealth_timers),
     StandaloneJob("sms.send", 5, send_queued_sms),
@@ -68,9 +88,10 @@ DEFAULT_JOBS: tuple[PeriodicJob | StandaloneJob, ...] = (
 
 
 class Worker:
-    def __init__(self, runtime: Runtime, jobs: Sequence[PeriodicJob | StandaloneJob] = DEFAULT_JOBS) -> None:
+    def __init__(self, runtime: Runtime, jobs: Sequence[Job] = DEFAULT_JOBS) -> None:
         self.runtime = runtime
-        self.jobs = list(jobs)
+        self.jobs = [job for job in jobs if not isinstance(job, BackgroundJob)]
+        self.background_jobs = [job for job in jobs if isinstance(job, BackgroundJob)]
         self._next_run = {job.name: 0.0 for job in self.jobs}
         self._stopping = asyncio.Event()
 
@@ -101,13 +122,30 @@ class Worker:
         return done
 
     async def run_forever(self) -> None:
-        log.info("worker started", count=len(self.jobs))
-        while not self._stopping.is_set():
-            done = await self.run_once()
-            if done:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stopping.wait(), timeout=self.runtime.settings.worker_poll_seconds
-                )
+        log.info("worker started", count=len(self.jobs) + len(self.background_jobs))
+        background = [asyncio.create_task(self._run_in_background(job)) for job in self.background_jobs]
+        try:
+            while not self._stopping.is_set():
+                done = await self.run_once()
+                if done:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._stopping.wait(), timeout=self.runtime.settings.worker_poll_seconds
+                    )
+        finally:
+            self._stopping.set()
+            await asyncio.gather(*background, return_exceptions=True)
         log.info("worker stopped")
+
+    async def _run_in_background(self, job: BackgroundJob) -> None:
+        """Run the job until the worker stops; restart it after a poll if it fails."""
+        while not self._stopping.is_set():
+            try:
+                await job.run(self.runtime, self._stopping)
+            except Exception as exc:
+                log.error("job failed", job=job.name, error=type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._stopping.wait(), timeout=self.runtime.settings.worker_poll_seconds
+                    )

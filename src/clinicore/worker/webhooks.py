@@ -1,43 +1,61 @@
-"""Webhook jobs: fan events out into deliveries, then send the due ones.
+"""Webhook jobs: fan events out into deliveries, then send the due ones. No transaction is ever open
+while we wait on a receiver.
 
-A claim takes a run: the delivery first in line at an endpoint and up to 19 queued behind it, sent one
-after the other and stopped at the first that is not delivered. How a run is held while it is sent:
+The engine (``DeliveryEngine``) runs beside the worker loop in every worker process (``clinicore
+worker``, or embedded in ``clinicore serve``):
 
-- PostgreSQL: each lane claims a run ``FOR UPDATE SKIP LOCKED`` and keeps it locked while it sends it
-  and records the attempts, all in one transaction. A worker killed mid-send rolls back; the deliveries
-  are due again for the next worker (at least once), and two workers never send the same delivery at
-  the same time.
-- SQLite allows one writer at a time, so no transaction stays open across HTTP: one short transaction
-  claims runs at up to 8 endpoints as committed leases held by "host:pid", the runs are sent side by
-  side, and a second transaction records them all. A lease whose process has died (same host, pid gone)
-  is taken over at once instead of waiting it out.
+- Its dispatcher fans new events out (a short transaction), then claims as many due deliveries as it
+  has free slots: a short transaction takes them ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite's
+  single writer does the same) and writes a lease, "host:pid" until now + 60 s, and commits.
+- Each claimed delivery is sent in its own task on one shared HTTP client (connections reused per
+  host), at most ``webhook_concurrency`` at once per worker and ``webhook_endpoint_concurrency`` at one
+  endpoint (leases of every worker count): a slow or failing endpoint only uses its own slots.
+- A finished send is recorded in a short transaction of its own (attempts finished at the same moment
+  share one), which gives the lease back.
+
+A worker that dies loses only its in-flight sends: their leases are taken over at once when the holder
+is a dead process on the same host, otherwise when they expire, and they go out again with the same
+``webhook-id``. The fan-out never waits behind deliveries: it runs between claims, whatever is in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.events import dispatch
 from clinicore.core.events.delivery import send_webhook, webhook_client
 from clinicore.core.events.schemas import AttemptResult, Lease, WebhookRequest
 from clinicore.kit.db import transaction
+from clinicore.kit.observability import get_logger
 from clinicore.runtime import Runtime
 from clinicore.surfaces.registry import register_webhook_formats
 
-DELIVERY_LANES = 8  # endpoints sent to at the same time
-DELIVERIES_PER_LANE = 100  # then the loop comes round again, fanning out new events in between
-# A run stops starting new calls after this long, so that even its last call (15 s at most) ends
-# well inside the lease: a live worker's lease never runs out under it.
-RUN_TIME_BUDGET_SECONDS = 30.0
-SQLITE_LEASE = timedelta(seconds=60)
+log = get_logger("clinicore.worker.webhooks")
+
+# Longer than any send (15 s) plus its recording: a live worker's lease never runs out under it.
+LEASE_DURATION = timedelta(seconds=60)
+# How often the engine looks for leases of dead processes on this host to take over.
+DEAD_HOLDER_CHECK_SECONDS = 1.0
+# Attempts recorded in one transaction at most (those that finished while the last one committed).
+RECORD_BATCH = 200
+# On stop, in-flight sends get this long to finish; the rest are cancelled and their leases given back.
+STOP_GRACE_SECONDS = 5.0
+# How often a busy engine logs how many attempts it recorded.
+LOG_EVERY_SECONDS = 1.0
+# A pass (``deliver_due_webhooks``) ends after this many attempts even if more are due.
+PASS_BUDGET = 2000
 
 
 register_webhook_formats()  # every surface's format, from the one list of surfaces
@@ -61,6 +79,10 @@ def process_is_alive(holder: str) -> bool:
     return True
 
 
+def worker_lease() -> Lease:
+    return Lease(holder=this_process(), duration=LEASE_DURATION, holder_is_alive=process_is_alive)
+
+
 async def fan_out_pending_events(
     session: AsyncSession, runtime: Runtime, *, clinic_id: uuid.UUID | None = None
 ) -> int:
@@ -68,120 +90,212 @@ async def fan_out_pending_events(
 
 
 async def deliver_due_webhooks(
-    runtime: Runtime, *, clinic_id: uuid.UUID | None = None, lanes: int = DELIVERY_LANES
+    runtime: Runtime,
+    *,
+    clinic_id: uuid.UUID | None = None,
+    concurrency: int | None = None,
+    per_endpoint: int | None = None,
 ) -> int:
-    """Send due deliveries (those of ``clinic_id`` only, when given); return how many were attempted."""
+    """One pass: send every due delivery (those of ``clinic_id`` only, when given), concurrently, until
+    none is due; return how many were attempted. The running worker uses ``DeliveryEngine.run``."""
     async with webhook_client(allow_private=runtime.settings.private_webhooks_allowed) as client:
-        delivery_pass = DeliveryPass(runtime, client, clinic_id, lanes=lanes)
-        if delivery_pass.lease is not None:
-            return await delivery_pass.under_leases()
-        # One lane first: an idle worker costs one short transaction per poll, not one per lane.
-        first = await delivery_pass.holding_row_locks()
-        if not first:
-            return 0
-        counts = await asyncio.gather(*(delivery_pass.lane() for _ in range(lanes)))
-    return first + sum(counts)
+        engine = DeliveryEngine(
+            runtime, client, clinic_id=clinic_id, concurrency=concurrency, per_endpoint=per_endpoint
+        )
+        return await engine.run_pass()
 
 
-class DeliveryPass:
-    """One pass of the delivery job, sharing one HTTP client."""
+async def run_delivery_engine(runtime: Runtime, stopping: asyncio.Event) -> None:
+    """The worker's background job: fan out and deliver until ``stopping`` is set."""
+    async with webhook_client(allow_private=runtime.settings.private_webhooks_allowed) as client:
+        await DeliveryEngine(runtime, client).run(stopping)
+
+
+class DeliveryEngine:
+    """Claims, sends and records deliveries with bounded concurrency, on one shared HTTP client."""
 
     def __init__(
-        self, runtime: Runtime, client: httpx.AsyncClient, clinic_id: uuid.UUID | None, *, lanes: int
+        self,
+        runtime: Runtime,
+        client: httpx.AsyncClient,
+        *,
+        clinic_id: uuid.UUID | None = None,
+        concurrency: int | None = None,
+        per_endpoint: int | None = None,
     ) -> None:
         self.runtime = runtime
         self.client = client
         self.clinic_id = clinic_id
-        self.lanes = lanes
-        self.lease = (
-            Lease(holder=this_process(), duration=SQLITE_LEASE, holder_is_alive=process_is_alive)
-            if runtime.settings.is_sqlite
-            else None
-        )
+        self.concurrency = concurrency or runtime.settings.webhook_concurrency
+        self.per_endpoint = per_endpoint or runtime.settings.webhook_endpoint_concurrency
+        self.lease = worker_lease()
+        self.attempted = 0
+        self._sending: dict[asyncio.Task[None], WebhookRequest] = {}
+        self._finished: list[tuple[WebhookRequest, AttemptResult]] = []
+        self._to_record = asyncio.Event()  # a send finished
+        self._slot_freed = asyncio.Event()  # an attempt was recorded: its lease is free again
+        self._dead_holders: set[str] = set()
+        self._dead_checked_at = float("-inf")
+        self._unlogged = 0
+        self._logged_at = float("-inf")
 
-    async def lane(self) -> int:
-        """PostgreSQL: each lane claims one run at a time, in its own transaction."""
-        attempted = 0
-        while attempted < DELIVERIES_PER_LANE:
-            sent = await self.holding_row_locks()
-            if not sent:
+    @property
+    def busy(self) -> int:
+        """Slots taken: sends in flight and finished sends not recorded yet (their leases are held)."""
+        return len(self._sending) + len(self._finished)
+
+    # --- the running worker ---------------------------------------------------------------------
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Fan out once per poll (at once again while there is more), claim when slots are free and
+        work may be due (something was fanned out, a poll passed, or a slot came free while a limit
+        capped the last claim), and leave sending and recording to their own tasks."""
+        poll = self.runtime.settings.worker_poll_seconds
+        recorder = asyncio.create_task(self._record_continuously())
+        next_poll = 0.0
+        claim_wanted = False
+        waiting_for_slot = False
+        try:
+            while not stopping.is_set():
+                self._slot_freed.clear()
+                try:
+                    if time.monotonic() >= next_poll:
+                        fanned = await self._fan_out()
+                        next_poll = time.monotonic() + (0 if fanned >= dispatch.FAN_OUT_BATCH else poll)
+                        claim_wanted = True
+                    if claim_wanted and self.busy < self.concurrency:
+                        _, waiting_for_slot = await self._claim_and_send()
+                    claim_wanted = False
+                except Exception as exc:  # the database is away: try again after a poll
+                    log.error("webhook dispatch failed", error=type(exc).__name__)
+                    next_poll = time.monotonic() + poll
+                # Wait for a slot to come free (when a limit capped the last claim), or the next poll.
+                waiters = [asyncio.ensure_future(stopping.wait())]
+                if waiting_for_slot or self.busy >= self.concurrency:
+                    waiters.append(asyncio.ensure_future(self._slot_freed.wait()))
+                timeout = max(0.0, next_poll - time.monotonic())
+                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+                if self._slot_freed.is_set():
+                    claim_wanted = True
+        finally:
+            await self._stop_sending()
+            recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recorder
+            await self._record_finished()
+
+    async def _record_continuously(self) -> None:
+        while True:
+            await self._to_record.wait()
+            self._to_record.clear()
+            try:
+                await self._record_finished()
+            except Exception as exc:
+                log.error("webhook recording failed", error=type(exc).__name__)
+                await asyncio.sleep(self.runtime.settings.worker_poll_seconds)
+                self._to_record.set()
+
+    async def _stop_sending(self) -> None:
+        if not self._sending:
+            return
+        await asyncio.wait(list(self._sending), timeout=STOP_GRACE_SECONDS)
+        unsent = list(self._sending.values())
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            async with transaction(self.runtime.sessions) as session:
+                await dispatch.release_leases(session, requests=unsent, lease_holder=self.lease.holder)
+
+    # --- one pass (tests, the SQLite embedded worker's equivalents) -----------------------------
+
+    async def run_pass(self) -> int:
+        while self.attempted < PASS_BUDGET:
+            claimed, _ = await self._claim_and_send()
+            if not claimed and not self._sending:
                 break
-            attempted += sent
-        return attempted
+            if self._sending:
+                await asyncio.wait(list(self._sending), return_when=asyncio.FIRST_COMPLETED)
+            await self._record_finished()
+        if self._sending:
+            await asyncio.wait(list(self._sending))
+        await self._record_finished()
+        return self.attempted
 
-    async def holding_row_locks(self) -> int:
+    # --- the steps ------------------------------------------------------------------------------
+
+    async def _fan_out(self) -> int:
         async with transaction(self.runtime.sessions) as session:
-            runs = await self._claim(session, lease=None, max_runs=1)
-            results = [await self._send_in_order(run) for run in runs]
-            await self._record(session, runs, results, lease_holder=None)
-        return sum(len(run_results) for run_results in results)
+            return await fan_out_pending_events(session, self.runtime, clinic_id=self.clinic_id)
 
-    async def under_leases(self) -> int:
-        """SQLite: one transaction claims runs at up to ``lanes`` endpoints, they are sent side by side,
-        one transaction records them all; repeated while there is work, up to the lanes' budget."""
-        assert self.lease is not None
-        attempted = 0
-        while attempted < DELIVERIES_PER_LANE * self.lanes:
-            async with transaction(self.runtime.sessions) as session:
-                runs = await self._claim(session, lease=self.lease, max_runs=self.lanes)
-            if not runs:
-                break
-            results = await asyncio.gather(*(self._send_in_order(run) for run in runs))
-            async with transaction(self.runtime.sessions) as session:
-                await self._record(session, runs, results, lease_holder=self.lease.holder)
-                unsent = [
-                    request
-                    for run, run_results in zip(runs, results, strict=True)
-                    for request in run[len(run_results) :]
-                ]
-                await dispatch.release_unsent(session, requests=unsent, lease_holder=self.lease.holder)
-            attempted += sum(len(run_results) for run_results in results)
-        return attempted
+    async def _claim_and_send(self) -> tuple[int, bool]:
+        """Claim what the free slots allow and start sending it; (how many, whether a limit capped it)."""
+        free = self.concurrency - self.busy
+        if free <= 0:
+            return 0, True
+        async with transaction(self.runtime.sessions) as session:
+            if time.monotonic() - self._dead_checked_at >= DEAD_HOLDER_CHECK_SECONDS:
+                self._dead_holders = await dispatch.dead_lease_holders(
+                    session, clock=self.runtime.clock, lease=self.lease
+                )
+                self._dead_checked_at = time.monotonic()
+            claim = await dispatch.claim_deliveries(
+                session,
+                box=self.runtime.box,
+                clock=self.runtime.clock,
+                lease=self.lease,
+                limit=free,
+                per_endpoint=self.per_endpoint,
+                dead_holders=self._dead_holders,
+                clinic_id=self.clinic_id,
+            )
+        # Committed: the leases are ours, and nothing is held while the requests are out.
+        for request in claim.requests:
+            task = asyncio.create_task(self._send(request))
+            self._sending[task] = request
+        return len(claim.requests), claim.capped
 
-    async def _claim(
-        self, session: AsyncSession, *, lease: Lease | None, max_runs: int
-    ) -> list[list[WebhookRequest]]:
-        return await dispatch.claim_runs(
-            session,
-            box=self.runtime.box,
-            clock=self.runtime.clock,
-            lease=lease,
-            max_runs=max_runs,
-            clinic_id=self.clinic_id,
-        )
-
-    async def _send_in_order(self, run: list[WebhookRequest]) -> list[AttemptResult]:
-        """Send one after the other; stop at the first that is not delivered (the rest must wait behind
-        it) or when another call could outlast the lease."""
-        results: list[AttemptResult] = []
-        started = time.monotonic()
-        for request in run:
-            if results and time.monotonic() - started > RUN_TIME_BUDGET_SECONDS:
-                break
+    async def _send(self, request: WebhookRequest) -> None:
+        request = replace(request, attempted_at=self.runtime.clock.now())
+        try:
             result = await send_webhook(self.client, request)
-            results.append(result)
-            if not result.delivered:
-                break
-        return results
+        except Exception as exc:  # send_webhook never raises; a bug must not lose the lease's record
+            result = AttemptResult(status_code=None, latency_ms=0, error=f"internal: {type(exc).__name__}")
+        self._finished.append((request, result))
+        current = asyncio.current_task()
+        if current is not None:
+            self._sending.pop(current, None)
+        self._to_record.set()
 
-    async def _record(
-        self,
-        session: AsyncSession,
-        runs: list[list[WebhookRequest]],
-        results: list[list[AttemptResult]],
-        *,
-        lease_holder: str | None,
-    ) -> None:
-        sent = [
-            pair
-            for run, run_results in zip(runs, results, strict=True)
-            for pair in zip(run, run_results, strict=False)
-        ]
-        if sent:
+    async def _record_finished(self) -> None:
+        while self._finished:
+            batch = self._finished[:RECORD_BATCH]
+            try:
+                await self._record(batch)
+            except DBAPIError:
+                # One bad attempt must not keep the others from their record: one by one.
+                for item in batch:
+                    try:
+                        await self._record([item])
+                    except DBAPIError as exc:
+                        log.error("webhook attempt not recorded", error=type(exc).__name__)
+            del self._finished[: len(batch)]
+            self.attempted += len(batch)
+            self._slot_freed.set()
+
+    async def _record(self, sent: Sequence[tuple[WebhookRequest, AttemptResult]]) -> None:
+        async with transaction(self.runtime.sessions) as session:
             await dispatch.record_attempts(
                 session,
                 sent=sent,
-                lease_holder=lease_holder,
+                lease_holder=self.lease.holder,
                 console_url=self.runtime.settings.base_url,
                 clock=self.runtime.clock,
             )
+        self._unlogged += len(sent)
+        if time.monotonic() - self._logged_at >= LOG_EVERY_SECONDS:
+            log.info("webhooks sent", job="webhook_delivery.send", count=self._unlogged)
+            self._unlogged = 0
+            self._logged_at = time.monotonic()

@@ -52,6 +52,8 @@ class Receiver:
         # (path, webhook-id) of requests that arrived while one with the same path and id was still
         # being handled: the same message sent twice at the same time to one endpoint.
         self.overlapping: list[tuple[str, str]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # most requests being handled at once
         self._server = uvicorn.Server(
             uvicorn.Config(
                 self, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="off"
@@ -95,12 +97,15 @@ class Receiver:
         if self._in_flight[message_key]:
             self.overlapping.append(message_key)
         self._in_flight[message_key] += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             answer = self._answers.popleft() if self._answers else self.default_answer
             if answer.delay or self.handling_delay:
                 await asyncio.sleep(answer.delay or self.handling_delay)
         finally:
             self._in_flight[message_key] -= 1
+            self.in_flight -= 1
         response_headers = [(name.lower().encode(), value.encode()) for name, value in answer.headers.items()]
         await send({"type": "http.response.start", "status": answer.status, "headers": response_headers})
         await send({"type": "http.response.body", "body": answer.body})

@@ -5,6 +5,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from standardwebhooks import Webhook
 
 from clinicore.config import Environment
@@ -13,20 +14,23 @@ from clinicore.core.events import service as events_service
 from clinicore.core.events.delivery import DELIVERY_TIMEOUT_SECONDS, send_webhook, webhook_client
 from clinicore.core.events.retries import RETRY_SCHEDULE
 from clinicore.core.events.schemas import WebhookRequest
-from clinicore.core.models import WebhookAttemptOutcome, WebhookDeliveryStatus
+from clinicore.core.models import WebhookAttemptOutcome, WebhookDeliveryStatus, WebhookEndpoint, WebhookFormat
 from clinicore.kit.clock import FrozenClock
 from clinicore.runtime import Runtime
+from clinicore.worker.webhooks import deliver_due_webhooks
 from tests.core.events.receiver import Answer, Receiver, running_receiver
 from tests.factories import (
     attempts_of,
     create_clinic,
     create_endpoint,
+    create_key,
     delivery_of,
     emit_event,
+    fan_out,
     reload_endpoint,
     run_webhook_jobs,
 )
-from tests.support import free_port
+from tests.support import free_port, remember_secret
 
 
 def latest_allowed_delay(step: int) -> timedelta:
@@ -172,6 +176,7 @@ class TestRetries:
         created = await create_endpoint(clocked, arranged.clinic, receiver.url())
         receiver.answer_next(Answer(422, {"webhook-delivery": "abort-message"}))
         doomed = await emit_event(clocked, arranged.clinic)
+        await run_webhook_jobs(clocked, arranged.clinic)
         following = await emit_event(clocked, arranged.clinic)
 
         await run_webhook_jobs(clocked, arranged.clinic)
@@ -206,7 +211,7 @@ class TestEndpointRules:
         assert await run_webhook_jobs(clocked, arranged.clinic) == 0
         assert await delivery_of(clocked, while_disabled, created.endpoint) is None
 
-        # Enabled again with the backlog: the waiting message first, then what happened meanwhile.
+        # Enabled again with the backlog: the waiting message and what happened meanwhile, side by side.
         async with clocked.sessions() as session, session.begin():
             queued = await events_service.enable_endpoint(
                 session,
@@ -218,7 +223,8 @@ class TestEndpointRules:
             )
         assert queued == 1
         await run_webhook_jobs(clocked, arranged.clinic)
-        assert receiver.ids() == [first.id, first.id, while_disabled.id]
+        assert receiver.ids()[0] == first.id
+        assert sorted(receiver.ids()[1:]) == sorted([first.id, while_disabled.id])
 
     async def test_redirects_are_never_followed(self, clocked: Runtime, receiver: Receiver) -> None:
         arranged = await create_clinic(clocked)
@@ -301,23 +307,86 @@ class TestTimeout:
         assert 250 <= result.latency_ms < 1000
 
 
+async def make_strict(runtime: Runtime, endpoint_id: uuid.UUID) -> None:
+    async with runtime.sessions() as session, session.begin():
+        endpoint = await session.get(WebhookEndpoint, endpoint_id)
+        assert endpoint is not None
+        endpoint.strict_order = True
+
+
 class TestOrdering:
-    async def test_a_later_event_waits_while_an_earlier_one_to_the_same_endpoint_is_pending(
+    async def test_by_default_a_failing_event_does_not_hold_up_later_ones_to_the_same_endpoint(
         self, clocked: Runtime, clock: FrozenClock, receiver: Receiver
     ) -> None:
         arranged = await create_clinic(clocked)
         created = await create_endpoint(clocked, arranged.clinic, receiver.url())
+        first = await emit_event(clocked, arranged.clinic)
         receiver.answer_next(Answer(500))
-        events = [await emit_event(clocked, arranged.clinic) for _ in range(3)]
+        assert await run_webhook_jobs(clocked, arranged.clinic) == 1
+        later = [await emit_event(clocked, arranged.clinic) for _ in range(2)]
 
         await run_webhook_jobs(clocked, arranged.clinic)
-        assert receiver.ids() == [events[0].id]
-        second = await delivery_of(clocked, events[1], created.endpoint)
+        # Both later events went out although the first one waits for its retry.
+        assert receiver.ids()[0] == first.id and len(receiver.ids()) == 3
+        assert set(receiver.ids()[1:]) == {event.id for event in later}
+        waiting = await delivery_of(clocked, first, created.endpoint)
+        assert waiting is not None and waiting.status == WebhookDeliveryStatus.pending
+
+        clock.advance(latest_allowed_delay(1))
+        await run_webhook_jobs(clocked, arranged.clinic)
+        assert receiver.ids()[-1] == first.id
+
+    async def test_strict_order_holds_back_only_the_same_aggregate(
+        self, clocked: Runtime, clock: FrozenClock, receiver: Receiver
+    ) -> None:
+        arranged = await create_clinic(clocked)
+        created = await create_endpoint(clocked, arranged.clinic, receiver.url())
+        await make_strict(clocked, created.endpoint.id)
+        a1 = await emit_event(clocked, arranged.clinic, aggregate_id="a")
+        receiver.answer_next(Answer(500))
+        await run_webhook_jobs(clocked, arranged.clinic)
+        a2 = await emit_event(clocked, arranged.clinic, "appointment.updated", aggregate_id="a")
+        b1 = await emit_event(clocked, arranged.clinic, aggregate_id="b")
+
+        await run_webhook_jobs(clocked, arranged.clinic)
+        # b1 goes out; a2 waits behind a1, which waits for its retry.
+        assert receiver.ids() == [a1.id, b1.id]
+        second = await delivery_of(clocked, a2, created.endpoint)
         assert second is not None and second.attempt_count == 0
 
         clock.advance(latest_allowed_delay(1))
         await run_webhook_jobs(clocked, arranged.clinic)
-        assert receiver.ids() == [events[0].id, events[0].id, events[1].id, events[2].id]
+        assert receiver.ids() == [a1.id, b1.id, a1.id, a2.id]
+
+    async def test_strict_order_sends_one_aggregate_one_at_a_time_in_event_order(
+        self, runtime: Runtime
+    ) -> None:
+        arranged = await create_clinic(runtime)
+        async with running_receiver(handling_delay=0.02) as slow:
+            created = await create_endpoint(runtime, arranged.clinic, slow.url())
+            await make_strict(runtime, created.endpoint.id)
+            events = [
+                await emit_event(runtime, arranged.clinic, aggregate_id=f"agg-{index % 3}")
+                for index in range(12)
+            ]
+            await run_webhook_jobs(runtime, arranged.clinic)
+        assert sorted(slow.ids()) == sorted(event.id for event in events)
+        for aggregate in range(3):
+            sent = [event.id for event in events if event.aggregate_id == f"agg-{aggregate}"]
+            assert [webhook_id for webhook_id in slow.ids() if webhook_id in sent] == sent
+        # Three aggregates went out side by side, never two of one aggregate at once.
+        assert 2 <= slow.max_in_flight <= 3
+
+    async def test_an_endpoint_gets_several_requests_at_once_up_to_its_limit(self, runtime: Runtime) -> None:
+        arranged = await create_clinic(runtime)
+        async with running_receiver(handling_delay=0.05) as slow:
+            await create_endpoint(runtime, arranged.clinic, slow.url())
+            events = [await emit_event(runtime, arranged.clinic) for _ in range(12)]
+            await fan_out(runtime, arranged.clinic)
+            attempted = await deliver_due_webhooks(runtime, clinic_id=arranged.clinic.id, per_endpoint=4)
+        assert attempted == 12
+        assert sorted(slow.ids()) == sorted(event.id for event in events)
+        assert 2 <= slow.max_in_flight <= 4
 
     async def test_a_failing_endpoint_does_not_hold_up_another_one(
         self, clocked: Runtime, receiver: Receiver
@@ -330,5 +399,42 @@ class TestOrdering:
             events = [await emit_event(clocked, arranged.clinic) for _ in range(3)]
             await run_webhook_jobs(clocked, arranged.clinic)
             await run_webhook_jobs(clocked, arranged.clinic)
-            assert healthy.ids() == [event.id for event in events]
-        assert receiver.ids() == [events[0].id]
+            assert sorted(healthy.ids()) == sorted(event.id for event in events)
+        # Each failed once and waits for its retry; the healthy endpoint got everything meanwhile.
+        assert sorted(receiver.ids()) == sorted(event.id for event in events)
+
+
+class TestStrictOrderSetting:
+    async def test_the_native_api_creates_an_endpoint_with_strict_order_and_shows_it(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        arranged = await create_clinic(runtime)
+        key = await create_key(runtime, arranged.clinic)
+        headers = {"Authorization": f"Bearer {key}"}
+        created = await client.post(
+            "/api/webhook-endpoints",
+            headers=headers,
+            json={"format": "native", "url": "http://127.0.0.1:9/hooks", "strict_order": True},
+        )
+        assert created.status_code == 201, created.text
+        remember_secret(created.json()["secret"])
+        assert created.json()["strict_order"] is True
+        listed = await client.get("/api/webhook-endpoints", headers=headers)
+        assert [endpoint["strict_order"] for endpoint in listed.json()] == [True]
+        refused = await client.post(
+            "/api/webhook-endpoints",
+            headers=headers,
+            json={"format": "native", "url": "http://127.0.0.1:9/other", "strict_order": "sometimes"},
+        )
+        assert refused.status_code == 400
+
+    async def test_by_default_an_endpoint_promises_no_order_but_a_qualiphy_one_does(
+        self, runtime: Runtime
+    ) -> None:
+        arranged = await create_clinic(runtime)
+        native = await create_endpoint(runtime, arranged.clinic, "http://127.0.0.1:9/a")
+        qualiphy = await create_endpoint(
+            runtime, arranged.clinic, "http://127.0.0.1:9/b", format=WebhookFormat.qualiphy
+        )
+        assert native.endpoint.strict_order is False
+        assert qualiphy.endpoint.strict_order is True

@@ -4,6 +4,7 @@ for, and the transfers' events."""
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from clinicore.core.staff import roles
 from clinicore.core.staff import service as staff_service
 from clinicore.core.staff.schemas import AssistantDetails, PractitionerDetails
 from clinicore.core.tenancy import service as tenancy_service
-from clinicore.kit.errors import Conflict, InvalidInput
+from clinicore.kit.errors import Conflict, InvalidInput, NotFound
 from clinicore.runtime import Runtime
 from tests.factories import create_clinic
 
@@ -192,3 +193,30 @@ class TestAssistants:
                 session, clinic_id=clinic.id, reference=everyone.assistant.id.hex
             )
             assert {p.id for p in seen} == {one.id, two.id}
+
+    async def test_one_assistant_by_our_id_only_in_its_own_clinic(self, runtime: Runtime) -> None:
+        clinic, other = await partner_clinic(runtime), await partner_clinic(runtime)
+        async with runtime.sessions() as session, session.begin():
+            one = await staff_service.create_practitioner(session, clinic=clinic, details=someone())
+            made = await staff_service.create_assistant(
+                session,
+                clinic=clinic,
+                details=AssistantDetails(
+                    name="Deb", email="deb@x.example", practitioners=[str(one.id)], external_id="deb-1"
+                ),
+            )
+            await staff_service.disable_assistant(
+                session, clinic_id=clinic.id, reference=str(made.assistant.id)
+            )
+            found = await staff_service.get_assistant(
+                session, clinic_id=clinic.id, assistant_id=made.assistant.id
+            )
+            assert found.assistant.id == made.assistant.id and found.practitioner_ids == [one.id]
+            assert found.assistant.is_active is False  # a disabled one is still found
+            for clinic_id, assistant_id in (
+                (other.id, made.assistant.id),
+                (clinic.id, uuid.uuid4()),
+                (clinic.id, one.id),
+            ):
+                with pytest.raises(NotFound):
+                    await staff_service.get_assistant(session, clinic_id=clinic_id, assistant_id=assistant_id)

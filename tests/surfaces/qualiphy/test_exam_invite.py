@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from sqlalchemy import select, update
@@ -100,7 +101,7 @@ class TestInvite:
         assert body["http_code"] == 200
         meeting_uuid = body["meeting_uuid"]
         assert str(uuid.UUID(meeting_uuid)) == meeting_uuid
-        assert body["meeting_url"].startswith(f"http://testserver/meet/{meeting_uuid}?signature=")
+        assert body["meeting_url"].startswith(f"http://testserver/meet/{meeting_uuid}?expires=")
         exams = body["patient_exams"]
         assert [(item["exam_id"], item["exam_title"]) for item in exams] == [
             (qp.catalog.botox.id, "GFE - Botox"),
@@ -110,11 +111,12 @@ class TestInvite:
 
     async def test_the_meeting_link_is_signed_for_that_meeting(self, qp: QualiphyClinic) -> None:
         body = await invite(qp, invite_body(qp.catalog.botox.id))
-        signature = body["meeting_url"].split("signature=")[1]
+        query = dict(parse_qsl(urlsplit(body["meeting_url"]).query))
+        signature, expires = query["signature"], int(query["expires"])
         links = qp.runtime.links
         path = f"/meet/{body['meeting_uuid']}"
-        assert links.verify(path, signature=signature, expires=None, now=NOW)
-        assert not links.verify(f"/meet/{uuid.uuid4()}", signature=signature, expires=None, now=NOW)
+        assert links.verify(path, signature=signature, expires=expires, now=NOW)
+        assert not links.verify(f"/meet/{uuid.uuid4()}", signature=signature, expires=expires, now=NOW)
 
     async def test_the_meeting_and_one_pending_patient_exam_per_exam_are_stored(
         self, qp: QualiphyClinic

@@ -3,9 +3,9 @@ provider desk) and pharmacy users (the pharmacy desk). Written once for both kin
 
 - A password is stored as argon2id; an account without one cannot sign in.
 - Sign-in by email and password. An unknown email costs the same argon2 work as a wrong password and
-  answers the same sentence. Failed attempts are counted per email and, more widely, per client address
-  (one office shares an address; an attacker rotates emails); while either limit is spent, sign-in is
-  refused with ``RateLimited`` before the password is looked at. A success clears the email's count.
+  answers the same sentence. Throttled as every password sign-in is (core/tenancy/sign_in_throttle.py:
+  counted before the password is checked, a back-off per account and client address, a per-account
+  ceiling that slows, failures per client address), each desk's counts apart.
 - A session: a random token goes into the cookie and only its SHA-256 digest is stored, with the form
   token (CSRF) of its pages; it lasts 12 hours, or until sign-out. A token of one kind never opens a
   session of the other (nor a console session: those live in another table).
@@ -27,35 +27,17 @@ from clinicore.core.accounts.repository import DeskAccount
 from clinicore.core.audit import service as audit_service
 from clinicore.core.audit.service import Actor
 from clinicore.core.models import DeskAccountKind, DeskSession
+from clinicore.core.tenancy import sign_in_throttle
+from clinicore.core.tenancy.sign_in_throttle import SignInThrottle as SignInThrottle
 from clinicore.kit import contact
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.contact import email_key
 from clinicore.kit.crypto import hash_password, password_needs_rehash, sha256_hex, verify_password
-from clinicore.kit.errors import InvalidInput, NotFound, RateLimited, Unauthorized
-from clinicore.kit.rate_limit import RateLimiter
+from clinicore.kit.errors import InvalidInput, NotFound, Unauthorized
 
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
-# Per address the allowance is wider than per email (see the module docstring).
-ATTEMPTS_PER_ADDRESS_FACTOR = 10
 WRONG_CREDENTIALS = "Wrong email or password."
-
-
-@dataclass(frozen=True, slots=True)
-class SignInThrottle:
-    """How many failed sign-ins an email may have within a window (an address: ten times as many)."""
-
-    limiter: RateLimiter
-    attempts: int
-    window_seconds: int
-
-    def rules(self, kind: DeskAccountKind, email: str, client_address: str) -> list[tuple[str, str, str]]:
-        """(rule, namespace, identifier) for each limit a failed sign-in counts against."""
-        window = f"{self.window_seconds} seconds"
-        return [
-            (f"{self.attempts}/{window}", f"desk-login-email-{kind.value}", email),
-            (f"{self.attempts * ATTEMPTS_PER_ADDRESS_FACTOR}/{window}", "desk-login-ip", client_address),
-        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,17 +105,6 @@ async def set_password(
     )
 
 
-async def _refuse_while_throttled(throttle: SignInThrottle, rules: list[tuple[str, str, str]]) -> None:
-    for rule, *key in rules:
-        decision = await throttle.limiter.peek(rule, *key)
-        if not decision.allowed:
-            minutes = max(1, -(-decision.reset_after // 60))
-            raise RateLimited(
-                f"Too many sign-in attempts. Try again in {minutes} minute(s).",
-                retry_after=decision.reset_after,
-            )
-
-
 async def _check_password(
     session: AsyncSession, kind: DeskAccountKind, email: str, password: str
 ) -> DeskAccount:
@@ -159,17 +130,15 @@ async def sign_in(
     clock: Clock = system_clock,
 ) -> OpenedDeskSession:
     """Check the password and open a desk session (see the module docstring)."""
-    address = _email_or_blank(email)
-    rules = throttle.rules(kind, address or email.strip().lower()[:320], client_address)
-    await _refuse_while_throttled(throttle, rules)
+    realm = f"desk-{kind.value}"
+    account_key = sign_in_throttle.account_key(email)
+    await throttle.admit(realm=realm, account=account_key, client_address=client_address)
     try:
-        account = await _check_password(session, kind, address, password)
+        account = await _check_password(session, kind, _email_or_blank(email), password)
     except Unauthorized:
-        for rule, *key in rules:
-            await throttle.limiter.hit(rule, *key)
+        await throttle.failed(realm=realm, client_address=client_address)
         raise
-    email_rule, *email_identifiers = rules[0]
-    await throttle.limiter.clear(email_rule, *email_identifiers)
+    await throttle.succeeded(realm=realm, account=account_key, client_address=client_address)
     opened = await open_session(session, kind=kind, account_id=account.id, clock=clock)
     await audit_service.record(
         session,

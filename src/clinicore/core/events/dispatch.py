@@ -1,11 +1,13 @@
 """The worker's side of webhooks: fan-out, claims, and the HTTP rules applied to each attempt.
 
 The worker fans events out into one delivery per (event, endpoint), and only one between endpoints
-with the same format and URL; it claims runs of deliveries that are first in line at their endpoint
-(``claim_runs``), sends them, and reports the attempts to ``record_attempts``, which applies the
-rules: 2xx delivered, 410 disables the endpoint, the ``abort-message`` answer stops the message,
-anything else retries on the schedule in ``retries.py``; an endpoint failing for 5 days is disabled and
-the clinic's admins are emailed. Nothing here commits.
+with the same format and URL; it claims due deliveries under a lease (``claim_deliveries``, a short
+transaction of its own), sends them outside any transaction, and reports each attempt to
+``record_attempts`` (another short transaction), which applies the rules: 2xx delivered, 410 disables
+the endpoint, the ``abort-message`` answer stops the message, anything else retries on the schedule in
+``retries.py``; an endpoint failing for 5 days is disabled and the clinic's admins are emailed. No order
+is promised between deliveries, except per aggregate at an endpoint with ``strict_order``. Nothing here
+commits.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -31,7 +33,7 @@ from clinicore.core.events.retries import (
     parse_retry_after,
     should_disable,
 )
-from clinicore.core.events.schemas import AttemptResult, Lease, WebhookRequest
+from clinicore.core.events.schemas import AttemptResult, Claim, Lease, WebhookRequest
 from clinicore.core.models import (
     Event,
     WebhookAttempt,
@@ -44,12 +46,13 @@ from clinicore.core.notify import service as notify_service
 from clinicore.core.tenancy import repository as tenancy_repository
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.crypto import SecretBox
+from clinicore.kit.ids import new_uuid
 from clinicore.kit.signing import webhook_headers
 
 FAN_OUT_BATCH = 200
-LEASE_CANDIDATES = 20
-RUN_LENGTH = 20  # deliveries of one endpoint claimed, sent in order and recorded together
 GONE_REASON = "the receiver answered 410 Gone"
+INTERRUPTED = "the worker stopped before it recorded the answer"
+STOPPED = "the worker was stopped before the answer came"
 FAILING_REASON = "every delivery failed for 5 days"
 
 
@@ -95,81 +98,90 @@ async def fan_out(
     return len(events)
 
 
-async def claim_runs(
+async def claim_deliveries(
     session: AsyncSession,
     *,
     box: SecretBox,
     clock: Clock,
-    lease: Lease | None,
-    max_runs: int = 1,
+    lease: Lease,
+    limit: int,
+    per_endpoint: int,
+    dead_holders: Collection[str] = (),
     clinic_id: uuid.UUID | None = None,
-    run_length: int = RUN_LENGTH,
-) -> list[list[WebhookRequest]]:
-    """Claim up to ``max_runs`` runs, each at a different endpoint: the due delivery first in line
-    there and up to ``run_length - 1`` deliveries queued right behind it, rendered and signed. The
-    caller sends a run in order and stops at the first that is not delivered; whatever it did not send
-    stays queued, in place.
-
-    Without a lease (PostgreSQL) the runs stay row-locked until the caller's transaction ends, so the
-    caller sends and records them in that same transaction. With a lease (SQLite) the claim is committed
-    at once and the attempts are recorded (and the unsent released) in a later transaction.
-    """
+) -> Claim:
+    """Lease up to ``limit`` due deliveries (at most ``per_endpoint`` in flight at an endpoint) to
+    ``lease.holder`` and return them rendered and signed, to be sent once the caller has committed.
+    Leases held by ``dead_holders`` (processes known to be gone) are taken over at once."""
     formats = registered_formats()
-    if not formats:
-        return []
+    if not formats or limit <= 0:
+        return Claim(requests=[], capped=limit <= 0)
     now = clock.now()
-    candidates = await repository.due_delivery_heads(
+    claimed, capped = await repository.claimable_deliveries(
         session,
         now=now,
         formats=formats,
-        limit=max_runs if lease is None else max_runs + LEASE_CANDIDATES,
-        lock=lease is None,
+        limit=limit,
+        per_endpoint=per_endpoint,
+        dead_holders=dead_holders,
         clinic_id=clinic_id,
     )
-    runs: list[list[WebhookRequest]] = []
-    for head, event, endpoint in candidates:
-        if len(runs) == max_runs:
-            break
-        if lease is not None and _leased_by_a_live_worker(head, now, lease):
-            continue
-        run = [(head, event)]
-        for follower, follower_event in await repository.queued_behind(
-            session, delivery=head, limit=run_length - 1, lock=lease is None
-        ):
-            if follower.next_attempt_at > now or (
-                lease is not None and _leased_by_a_live_worker(follower, now, lease)
-            ):
-                break
-            run.append((follower, follower_event))
-        if lease is not None:
-            for delivery, _ in run:
-                delivery.claimed_by = lease.holder
-                delivery.claimed_until = now + lease.duration
-        secrets = events_service.signing_secrets(box, endpoint, now)
-        runs.append(
-            [
-                _signed_request(item, item_event, endpoint, secrets=secrets, now=now)
-                for item, item_event in run
-            ]
+    # A "sending" attempt left by a worker that died (its lease ran out or was taken over) is interrupted:
+    # it is not in flight any more. A delivery whose lease was given back has none.
+    taken_over = [delivery.id for delivery, _, _ in claimed if delivery.claimed_by is not None]
+    await repository.interrupt_attempts(session, taken_over, INTERRUPTED)
+    secrets: dict[uuid.UUID, list[str]] = {}
+    requests = []
+    for delivery, event, endpoint in claimed:
+        delivery.claimed_by = lease.holder
+        delivery.claimed_until = now + lease.duration
+        if endpoint.id not in secrets:
+            secrets[endpoint.id] = events_service.signing_secrets(box, endpoint, now)
+        request = _signed_request(delivery, event, endpoint, secrets=secrets[endpoint.id], now=now)
+        # Logged before it goes out, so that every copy a receiver gets is in the log, even when the
+        # worker dies before it records the answer.
+        delivery.attempt_count += 1
+        attempt = WebhookAttempt(
+            id=new_uuid(),
+            clinic_id=delivery.clinic_id,
+            delivery_id=delivery.id,
+            endpoint_id=delivery.endpoint_id,
+            event_sequence=delivery.event_sequence,
+            attempt_number=delivery.attempt_count,
+            attempted_at=now,
+            url=request.url,
+            status_code=None,
+            latency_ms=0,
+            response_excerpt="",
+            outcome=WebhookAttemptOutcome.sending,
         )
-    return runs
+        session.add(attempt)
+        requests.append(replace(request, attempt_id=attempt.id))
+    await session.flush()
+    return Claim(requests=requests, capped=capped)
 
 
-async def release_unsent(
+async def dead_lease_holders(session: AsyncSession, *, clock: Clock, lease: Lease) -> set[str]:
+    """Holders of live-looking leases whose process is gone (same host, pid not running)."""
+    holders = await repository.live_lease_holders(session, now=clock.now())
+    return {holder for holder in holders if holder != lease.holder and not lease.holder_is_alive(holder)}
+
+
+async def release_leases(
     session: AsyncSession, *, requests: Sequence[WebhookRequest], lease_holder: str
 ) -> None:
     """Give back the leases of claimed deliveries that were not sent, so they go out next time."""
-    deliveries = await repository.get_deliveries(session, [request.delivery_id for request in requests])
+    endpoints = await repository.lock_endpoints_for_recording(
+        session, {request.endpoint_id for request in requests}
+    )
+    deliveries = await repository.lock_deliveries(session, [request.delivery_id for request in requests])
+    released = []
     for delivery in deliveries.values():
-        if delivery.claimed_by == lease_holder:
+        if delivery.claimed_by == lease_holder and delivery.endpoint_id in endpoints:
             delivery.claimed_by = None
             delivery.claimed_until = None
-
-
-def _leased_by_a_live_worker(delivery: WebhookDelivery, now: datetime, lease: Lease) -> bool:
-    if delivery.claimed_until is None or delivery.claimed_by is None or delivery.claimed_until <= now:
-        return False
-    return lease.holder_is_alive(delivery.claimed_by)
+            released.append(delivery.id)
+    await repository.interrupt_attempts(session, released, STOPPED)
+    await session.flush()
 
 
 def delivery_headers(event: Event) -> dict[str, str]:
@@ -221,53 +233,57 @@ async def record_attempts(
     session: AsyncSession,
     *,
     sent: Sequence[tuple[WebhookRequest, AttemptResult]],
-    lease_holder: str | None,
+    lease_holder: str,
     console_url: str,
     clock: Clock = system_clock,
     rng: random.Random | None = None,
 ) -> list[WebhookAttempt]:
-    """Log each attempt and apply the HTTP rules to its delivery and endpoint, in the order sent.
+    """Log each attempt and apply the HTTP rules to its delivery and endpoint, in the order given.
 
-    When a lease was lost meanwhile (a replay reset the delivery, or the lease ran out and another
-    worker took it over) the attempt is logged but the delivery is left to its new owner. A delivery
-    whose endpoint was deleted while we were sending is gone, and so is its attempt."""
-    deliveries = await repository.get_deliveries(session, [request.delivery_id for request, _ in sent])
-    endpoints = await repository.get_endpoints_by_id(
-        session, {delivery.endpoint_id for delivery in deliveries.values()}
+    Endpoints are locked before deliveries (the order a delete takes them in). When the lease was lost
+    meanwhile (a replay reset the delivery, or the lease ran out and another worker took it over) the
+    attempt is logged but the delivery is left to its new owner. A delivery whose endpoint was deleted
+    while we were sending is gone, and so is its attempt."""
+    endpoints = await repository.lock_endpoints_for_recording(
+        session, {request.endpoint_id for request, _ in sent}
+    )
+    deliveries = await repository.lock_deliveries(session, [request.delivery_id for request, _ in sent])
+    logged = await repository.get_attempts(
+        session, [request.attempt_id for request, _ in sent if request.attempt_id is not None]
     )
     attempts = []
     for request, result in sent:
         delivery = deliveries.get(request.delivery_id)
-        if delivery is None:
+        attempt = logged.get(request.attempt_id) if request.attempt_id is not None else None
+        if delivery is None or attempt is None or delivery.endpoint_id not in endpoints:
             continue
-        delivery.attempt_count += 1
-        attempt = WebhookAttempt(
-            clinic_id=delivery.clinic_id,
-            delivery_id=delivery.id,
-            endpoint_id=delivery.endpoint_id,
-            event_sequence=delivery.event_sequence,
-            attempt_number=delivery.attempt_count,
-            attempted_at=request.attempted_at,
-            url=request.url,
-            status_code=result.status_code,
-            latency_ms=result.latency_ms,
-            response_excerpt=result.response_excerpt,
-            error=result.error,
-            outcome=_classify(result),
+        responded_at = (
+            request.attempted_at + timedelta(milliseconds=result.latency_ms)
+            if result.status_code is not None
+            else None
         )
-        still_ours = lease_holder is None or delivery.claimed_by == lease_holder
-        if still_ours and delivery.status == WebhookDeliveryStatus.pending:
-            attempt.outcome = await _apply_rules(
-                session,
-                delivery=delivery,
-                endpoint=endpoints[delivery.endpoint_id],
-                result=result,
-                attempted_at=request.attempted_at,
-                console_url=console_url,
-                clock=clock,
-                rng=rng,
-            )
-        session.add(attempt)
+        attempt.attempted_at = request.attempted_at
+        attempt.status_code = result.status_code
+        attempt.latency_ms = result.latency_ms
+        attempt.response_excerpt = result.response_excerpt
+        attempt.responded_at = responded_at
+        attempt.error = result.error
+        attempt.outcome = _classify(result)
+        if delivery.claimed_by == lease_holder:
+            delivery.claimed_by = None
+            delivery.claimed_until = None
+            if delivery.status == WebhookDeliveryStatus.pending:
+                attempt.outcome = await _apply_rules(
+                    session,
+                    delivery=delivery,
+                    endpoint=endpoints[delivery.endpoint_id],
+                    result=result,
+                    attempted_at=request.attempted_at,
+                    responded_at=responded_at,
+                    console_url=console_url,
+                    clock=clock,
+                    rng=rng,
+                )
         attempts.append(attempt)
     await session.flush()
     return attempts
@@ -291,6 +307,7 @@ async def _apply_rules(
     endpoint: WebhookEndpoint,
     result: AttemptResult,
     attempted_at: datetime,
+    responded_at: datetime | None,
     console_url: str,
     clock: Clock,
     rng: random.Random | None,
@@ -299,13 +316,12 @@ async def _apply_rules(
     delivery.last_attempt_at = attempted_at
     delivery.last_status_code = result.status_code
     delivery.last_error = result.error
-    delivery.claimed_by = None
-    delivery.claimed_until = None
     outcome = _classify(result)
     if outcome is WebhookAttemptOutcome.delivered:
         delivery.status = WebhookDeliveryStatus.delivered
-        delivery.delivered_at = now
-        events_service.end_failing_streak(endpoint)
+        delivery.delivered_at = responded_at or now  # the receiver's answer, not our commit
+        if endpoint.failing_since is not None:
+            events_service.end_failing_streak(endpoint)
         return outcome
     if outcome is WebhookAttemptOutcome.aborted:
         delivery.status = WebhookDeliveryStatus.aborted

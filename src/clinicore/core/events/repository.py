@@ -7,9 +7,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, tuple_
+from sqlalchemy import case, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from clinicore.core.events.schemas import AttemptFilter, AttemptQuery
 from clinicore.core.models import (
@@ -179,78 +180,186 @@ async def pending_counts(session: AsyncSession, endpoint_ids: Collection[uuid.UU
 # --- deliveries -----------------------------------------------------------------------------------
 
 
-async def due_delivery_heads(
+def _lease_is_free(now: datetime, dead_holders: Collection[str]) -> Any:
+    free = [WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until <= now]
+    if dead_holders:
+        free.append(WebhookDelivery.claimed_by.in_(dead_holders))
+    return or_(*free)
+
+
+async def live_lease_holders(session: AsyncSession, *, now: datetime) -> set[str]:
+    """The workers ("host:pid") holding an unexpired lease on a pending delivery."""
+    query = (
+        select(WebhookDelivery.claimed_by)
+        .where(
+            WebhookDelivery.status == WebhookDeliveryStatus.pending,
+            WebhookDelivery.claimed_until > now,
+            WebhookDelivery.claimed_by.is_not(None),
+        )
+        .distinct()
+    )
+    return {holder for holder in (await session.scalars(query)).all() if holder is not None}
+
+
+async def claimable_deliveries(
     session: AsyncSession,
     *,
     now: datetime,
     formats: Collection[str],
     limit: int,
-    lock: bool,
+    per_endpoint: int,
+    dead_holders: Collection[str],
     clinic_id: uuid.UUID | None = None,
-) -> Sequence[tuple[WebhookDelivery, Event, WebhookEndpoint]]:
-    """Due deliveries that are first in line at their endpoint (no earlier event still pending there).
+) -> tuple[list[tuple[WebhookDelivery, Event, WebhookEndpoint]], bool]:
+    """Due pending deliveries nobody holds a live lease on, at most ``per_endpoint`` in flight at any
+    endpoint (leases already held there count), endpoints with the oldest due delivery first. At an
+    endpoint with ``strict_order`` a delivery waits while an earlier event of the same aggregate is
+    still pending there (in flight or waiting for a retry).
 
-    With ``lock`` (PostgreSQL) the rows come locked ``FOR UPDATE SKIP LOCKED``: a delivery another
-    worker is sending is skipped, and so is the rest of its endpoint's line, which waits behind it.
+    The rows come locked ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, for the claim transaction only: a
+    row another worker is claiming at this moment is skipped. SQLite has one writer at a time (every
+    transaction begins IMMEDIATE), which is the same guarantee.
+
+    Also says whether more may be due: an endpoint or ``limit`` capped the claim.
     """
+    if limit <= 0:
+        return [], True
     pending = WebhookDelivery.status == WebhookDeliveryStatus.pending
-    heads = select(WebhookDelivery.endpoint_id, func.min(WebhookDelivery.event_sequence).label("head")).where(
-        pending
-    )
-    if clinic_id is not None:
-        heads = heads.where(WebhookDelivery.clinic_id == clinic_id)
-    line_heads = heads.group_by(WebhookDelivery.endpoint_id).subquery("line_heads")
-    query = (
-        select(WebhookDelivery, Event, WebhookEndpoint)
-        .join(
-            line_heads,
-            and_(
-                line_heads.c.endpoint_id == WebhookDelivery.endpoint_id,
-                line_heads.c.head == WebhookDelivery.event_sequence,
-            ),
-        )
-        .join(Event, Event.sequence == WebhookDelivery.event_sequence)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        # The status is checked again here so that PostgreSQL re-checks it on a row that another
-        # worker finished between our snapshot and our lock.
+    free = _lease_is_free(now, dead_holders)
+    due_endpoints = (
+        select(WebhookEndpoint, func.min(WebhookDelivery.next_attempt_at).label("oldest"))
+        .join(WebhookDelivery, WebhookDelivery.endpoint_id == WebhookEndpoint.id)
         .where(
             pending,
             WebhookDelivery.next_attempt_at <= now,
+            free,
             WebhookEndpoint.enabled.is_(True),
             WebhookEndpoint.format.in_(formats),
         )
-        # Oldest due first; ties (one frozen moment in tests, a burst in production) in event order.
-        .order_by(
-            WebhookDelivery.next_attempt_at, WebhookDelivery.event_sequence, WebhookDelivery.endpoint_id
-        )
+        .group_by(WebhookEndpoint.id)
+        .order_by("oldest", WebhookEndpoint.id)
         .limit(limit)
     )
-    if lock:
-        query = query.with_for_update(of=WebhookDelivery, skip_locked=True)
-    return [(delivery, event, endpoint) for delivery, event, endpoint in (await session.execute(query)).all()]
+    if clinic_id is not None:
+        due_endpoints = due_endpoints.where(WebhookDelivery.clinic_id == clinic_id)
+    endpoints = [endpoint for endpoint, _ in (await session.execute(due_endpoints)).all()]
+    if not endpoints:
+        return [], False
+    # The endpoints are locked before their deliveries (FOR KEY SHARE, which only a delete conflicts
+    # with), the order a delete takes them in; one being deleted right now is skipped, not waited for.
+    lock_endpoints = (
+        select(WebhookEndpoint.id)
+        .where(WebhookEndpoint.id.in_([endpoint.id for endpoint in endpoints]))
+        .order_by(WebhookEndpoint.id)
+        .with_for_update(read=True, key_share=True, skip_locked=True)
+    )
+    still_there = set((await session.scalars(lock_endpoints)).all())
+    endpoints = [endpoint for endpoint in endpoints if endpoint.id in still_there]
+    busy_query = (
+        select(WebhookDelivery.endpoint_id, func.count())
+        .where(WebhookDelivery.endpoint_id.in_([endpoint.id for endpoint in endpoints]), pending, ~free)
+        .group_by(WebhookDelivery.endpoint_id)
+    )
+    busy = {endpoint_id: int(count) for endpoint_id, count in (await session.execute(busy_query)).all()}
+    claimed: list[tuple[WebhookDelivery, Event, WebhookEndpoint]] = []
+    capped = len(endpoints) == limit
+    for endpoint in endpoints:
+        room = min(per_endpoint - busy.get(endpoint.id, 0), limit - len(claimed))
+        if room <= 0:
+            capped = True
+            continue
+        query = (
+            select(WebhookDelivery, Event)
+            .join(Event, Event.sequence == WebhookDelivery.event_sequence)
+            .where(
+                WebhookDelivery.endpoint_id == endpoint.id,
+                pending,
+                WebhookDelivery.next_attempt_at <= now,
+                free,
+            )
+            # Oldest due first; ties (one frozen moment in tests, a burst in production) in event order.
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.event_sequence)
+            .limit(room)
+            .with_for_update(of=WebhookDelivery, skip_locked=True)
+        )
+        if endpoint.strict_order:
+            query = query.where(~_same_aggregate_pending_before())
+        rows = (await session.execute(query)).all()
+        capped = capped or len(rows) == room
+        claimed.extend((delivery, event, endpoint) for delivery, event in rows)
+    return claimed, capped
 
 
-async def queued_behind(
-    session: AsyncSession, *, delivery: WebhookDelivery, limit: int, lock: bool
-) -> Sequence[tuple[WebhookDelivery, Event]]:
-    """The pending deliveries to the same endpoint right after ``delivery``, in event order."""
-    if limit <= 0:
-        return []
-    query = (
-        select(WebhookDelivery, Event)
-        .join(Event, Event.sequence == WebhookDelivery.event_sequence)
+def _same_aggregate_pending_before() -> Any:
+    earlier = aliased(WebhookDelivery)
+    earlier_event = aliased(Event)
+    return (
+        select(earlier.id)
+        .join(earlier_event, earlier_event.sequence == earlier.event_sequence)
         .where(
-            WebhookDelivery.endpoint_id == delivery.endpoint_id,
-            WebhookDelivery.status == WebhookDeliveryStatus.pending,
-            WebhookDelivery.event_sequence > delivery.event_sequence,
+            earlier_event.clinic_id == Event.clinic_id,
+            earlier_event.aggregate_type == Event.aggregate_type,
+            earlier_event.aggregate_id == Event.aggregate_id,
+            earlier_event.sequence < Event.sequence,
+            earlier.endpoint_id == WebhookDelivery.endpoint_id,
+            earlier.status == WebhookDeliveryStatus.pending,
         )
-        .order_by(WebhookDelivery.event_sequence)
-        .limit(limit)
+        .exists()
     )
-    if lock:
-        # Nobody else claims these (they are behind a delivery we hold); this waits only for a replay.
-        query = query.with_for_update(of=WebhookDelivery)
-    return [(follower, event) for follower, event in (await session.execute(query)).all()]
+
+
+async def lock_endpoints_for_recording(
+    session: AsyncSession, endpoint_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WebhookEndpoint]:
+    """The endpoints, locked first and in id order (FOR NO KEY UPDATE) before any delivery row: a
+    delete takes the endpoint first and its deliveries after, so recording and deleting queue up
+    instead of deadlocking. An endpoint deleted meanwhile is simply missing."""
+    if not endpoint_ids:
+        return {}
+    query = (
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.id.in_(endpoint_ids))
+        .order_by(WebhookEndpoint.id)
+        .with_for_update(key_share=True)
+    )
+    return {endpoint.id: endpoint for endpoint in (await session.scalars(query)).all()}
+
+
+async def interrupt_attempts(session: AsyncSession, delivery_ids: Collection[uuid.UUID], error: str) -> None:
+    """Attempts of these deliveries still "sending": their worker stopped before it recorded an answer."""
+    if not delivery_ids:
+        return
+    await session.execute(
+        update(WebhookAttempt)
+        .where(
+            WebhookAttempt.delivery_id.in_(delivery_ids),
+            WebhookAttempt.outcome == WebhookAttemptOutcome.sending,
+        )
+        .values(outcome=WebhookAttemptOutcome.interrupted, error=error)
+    )
+
+
+async def get_attempts(
+    session: AsyncSession, attempt_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WebhookAttempt]:
+    if not attempt_ids:
+        return {}
+    query = select(WebhookAttempt).where(WebhookAttempt.id.in_(attempt_ids))
+    return {attempt.id: attempt for attempt in (await session.scalars(query)).all()}
+
+
+async def lock_deliveries(
+    session: AsyncSession, delivery_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WebhookDelivery]:
+    if not delivery_ids:
+        return {}
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(delivery_ids))
+        .order_by(WebhookDelivery.id)
+        .with_for_update(key_share=True)
+    )
+    return {delivery.id: delivery for delivery in (await session.scalars(query)).all()}
 
 
 async def get_deliveries(

@@ -39,6 +39,8 @@ class WebhookRequest:
     attempted_at: datetime
     # Set when the delivery could not be rendered: nothing is sent and the attempt records this.
     failure: str | None = None
+    # The attempt logged ("sending") when the delivery was claimed; the record fills it in.
+    attempt_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +81,16 @@ class AttemptView:
 
 @dataclass(frozen=True, slots=True)
 class Lease:
-    """How a worker without row locks (SQLite) holds a claimed delivery while it sends it."""
+    """How a worker holds a claimed delivery while it sends it, on both databases."""
 
     holder: str  # "host:pid" of the claiming process
     duration: timedelta
     holder_is_alive: Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Deliveries leased to a worker, and whether more may be due (a limit capped the claim)."""
+
+    requests: list[WebhookRequest]
+    capped: bool

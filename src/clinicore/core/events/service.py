@@ -217,6 +217,7 @@ async def create_endpoint(
     url: str,
     allow_private_targets: bool,
     event_types: Sequence[str] | None = None,
+    strict_order: bool = False,
     owner_key_id: uuid.UUID | None = None,
     bound_aggregate_type: str | None = None,
     bound_aggregate_id: str | uuid.UUID | None = None,
@@ -242,6 +243,8 @@ async def create_endpoint(
         bound_aggregate_type=bound_aggregate_type,
         bound_aggregate_id=str(bound_aggregate_id) if bound_aggregate_id is not None else None,
         enabled=True,
+        # Qualiphy's events 1/2/3 of one meeting are promised in order (docs/compat/qualiphy.md).
+        strict_order=strict_order or format == WebhookFormat.qualiphy,
         failing_attempt_seconds=0,
         created_at=now,
         updated_at=now,

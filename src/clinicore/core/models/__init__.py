@@ -3,6 +3,7 @@
 from clinicore.core.models.accounts import DeskAccountKind, DeskSession
 from clinicore.core.models.audit import AuditEntry
 from clinicore.core.models.base import Base
+from clinicore.core.models.booking_widget import BookingWidgetSettings
 from clinicore.core.models.clinic_providers import ClinicProvider
 from clinicore.core.models.crm import (
     Agent,
@@ -34,9 +35,14 @@ from clinicore.core.models.forms import (
     FormQuestionKind,
     FormSection,
     FormTemplate,
+    Intake,
+    IntakeFile,
+    IntakeStatus,
+    IntakeToken,
 )
 from clinicore.core.models.notify import EmailStatus, OutboundEmail, OutboundSms
-from clinicore.core.models.people import Client, Counter
+from clinicore.core.models.partners import PartnerConsoleSession, PartnerUser
+from clinicore.core.models.people import Client, ClientField, ClientFieldValue, ClientTag, Counter
 from clinicore.core.models.pharmacy import (
     OrderSet,
     OrderSetItem,
@@ -49,12 +55,15 @@ from clinicore.core.models.pharmacy import (
 from clinicore.core.models.scheduling import (
     RELEASED_STATUSES,
     Appointment,
+    AppointmentReminder,
     AppointmentStatus,
     BookingSettings,
     BusyBlock,
     DateOverride,
     Location,
     Practitioner,
+    ReminderChannel,
+    ReminderStatus,
     Service,
     WorkingHoursRule,
 )
@@ -87,6 +96,7 @@ from clinicore.core.models.tenancy import (
     ClinicUser,
     ClinicUserRole,
     ConsoleSession,
+    ConsoleSignInToken,
     Partner,
 )
 
@@ -97,6 +107,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyKind",
     "Appointment",
+    "AppointmentReminder",
     "AppointmentStatus",
     "Assistant",
     "AssistantPractitioner",
@@ -104,17 +115,22 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BookingSettings",
+    "BookingWidgetSettings",
     "BusyBlock",
     "Campaign",
     "CampaignContact",
     "CampaignContactAttempt",
     "CampaignStatus",
     "Client",
+    "ClientField",
+    "ClientFieldValue",
+    "ClientTag",
     "Clinic",
     "ClinicProvider",
     "ClinicUser",
     "ClinicUserRole",
     "ConsoleSession",
+    "ConsoleSignInToken",
     "ContactStatus",
     "Counter",
     "DateOverride",
@@ -136,6 +152,10 @@ __all__ = [
     "FormQuestionKind",
     "FormSection",
     "FormTemplate",
+    "Intake",
+    "IntakeFile",
+    "IntakeStatus",
+    "IntakeToken",
     "Lead",
     "LeadSource",
     "Location",
@@ -145,9 +165,11 @@ __all__ = [
     "OutboundEmail",
     "OutboundSms",
     "Partner",
+    "PartnerConsoleSession",
     "PartnerPharmacy",
     "PartnerPharmacyExam",
     "PartnerPharmacyState",
+    "PartnerUser",
     "PatientExam",
     "PatientExamStatus",
     "PharmacyUser",
@@ -158,6 +180,8 @@ __all__ = [
     "Provider",
     "ProviderLicense",
     "QuestionType",
+    "ReminderChannel",
+    "ReminderStatus",
     "RetailPharmacy",
     "RxType",
     "Service",

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -101,6 +102,9 @@ class WebhookEndpoint(UUIDPrimaryKey, Base):
     bound_aggregate_type: Mapped[str | None] = mapped_column(String(50))
     bound_aggregate_id: Mapped[str | None] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Opt-in: deliveries of one aggregate (same appointment, same exam) go out one at a time, in event
+    # order; unrelated aggregates still go out side by side. Off: no order is promised.
+    strict_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
     disabled_at: Mapped[datetime | None]
     # The failing streak: first failed attempt since the last success, the latest one, and how long
@@ -132,6 +136,12 @@ class WebhookDelivery(UUIDPrimaryKey, Base):
             "event_sequence",
         ),
         Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index(
+            "ix_webhook_deliveries_endpoint_id_status_next_attempt_at",
+            "endpoint_id",
+            "status",
+            "next_attempt_at",
+        ),
     )
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
@@ -145,7 +155,8 @@ class WebhookDelivery(UUIDPrimaryKey, Base):
         Integer, default=0
     )  # position in the retry schedule; replay resets
     next_attempt_at: Mapped[datetime]
-    # SQLite claims: a lease held by "host:pid" (PostgreSQL holds a row lock instead).
+    # The lease of the worker sending it, "host:pid"; taken in a short claim transaction and given back
+    # when the attempt is recorded. A lease past claimed_until, or of a dead process, is free again.
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until: Mapped[datetime | None]
     last_attempt_at: Mapped[datetime | None]
@@ -161,6 +172,8 @@ class WebhookAttemptOutcome(StrEnum):
     failed = "failed"  # last retry used
     aborted = "aborted"
     endpoint_disabled = "endpoint_disabled"  # the receiver answered 410 Gone
+    sending = "sending"  # logged when claimed, before the request goes out; no answer recorded yet
+    interrupted = "interrupted"  # the worker stopped before recording the answer (it may have arrived)
 
 
 class WebhookAttempt(UUIDPrimaryKey, Base):
@@ -183,5 +196,6 @@ class WebhookAttempt(UUIDPrimaryKey, Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[int] = mapped_column(Integer)
     response_excerpt: Mapped[str] = mapped_column(Text, default="")  # first 1 KB of the body
+    responded_at: Mapped[datetime | None]  # when the receiver's answer was in (None: no answer)
     error: Mapped[str | None] = mapped_column(String(500))
     outcome: Mapped[str] = mapped_column(String(24))

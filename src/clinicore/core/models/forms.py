@@ -12,8 +12,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinicore.core.models.base import Base, UUIDPrimaryKey
@@ -103,3 +114,75 @@ class FormConsentDocument(UUIDPrimaryKey, Base):
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     html: Mapped[str] = mapped_column(Text)
+
+
+class IntakeStatus(StrEnum):
+    """``created``: made, not yet sent; ``sent``: emailed to the client; ``in_progress``: the client saved
+    some answers; ``submitted``: done, read-only."""
+
+    created = "created"
+    sent = "sent"
+    in_progress = "in_progress"
+    submitted = "submitted"
+
+
+class Intake(UUIDPrimaryKey, Base):
+    """A form given to one client to fill: its own copy of what it asks (``questions``: the template's
+    sections and questions, ``consent_documents``), so that a later change of the template changes no
+    intake. ``answers`` maps a question id to its value, ``consents`` a consent document id to
+    ``{"signer_name", "signed_at"}``. The password is retrievable by design (the API returns it), so it is
+    stored encrypted; wrong passwords are counted and lock it for a while."""
+
+    __tablename__ = "intakes"
+    __table_args__ = (Index("ix_intakes_clinic_id_created_at", "clinic_id", "created_at"),)
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    practitioner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("practitioners.id", ondelete="SET NULL"), index=True
+    )
+    form_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("form_templates.id", ondelete="SET NULL"))
+    form_name: Mapped[str] = mapped_column(String(200))
+    form_kind: Mapped[str] = mapped_column(String(20))
+    form_revision: Mapped[int] = mapped_column(Integer)
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    consent_documents: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    consents: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    password_encrypted: Mapped[str] = mapped_column(String(200))
+    failed_password_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    password_locked_until: Mapped[datetime | None]
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+
+
+class IntakeFile(UUIDPrimaryKey, Base):
+    """A file a client gave for one question of an intake (an upload, or a signature drawn as a PNG); its
+    bytes live in the file storage under ``storage_key``. ``content_type`` is sniffed from the bytes."""
+
+    __tablename__ = "intake_files"
+
+    intake_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intakes.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    created_at: Mapped[datetime]
+
+
+class IntakeToken(UUIDPrimaryKey, Base):
+    """A sign-in token for the form page (``?auth=``): only its SHA-256 digest is kept."""
+
+    __tablename__ = "intake_tokens"
+
+    intake_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intakes.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinicore.core.models.base import Base, UUIDPrimaryKey
@@ -36,6 +36,10 @@ class OutboundEmail(UUIDPrimaryKey, Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # One optional attachment (an appointment's ``.ics``): its file name, media type and bytes.
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    attachment_content: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class OutboundSms(UUIDPrimaryKey, Base):

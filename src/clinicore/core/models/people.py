@@ -44,6 +44,50 @@ class Client(UUIDPrimaryKey, Base):
     updated_at: Mapped[datetime]
 
 
+class ClientTag(UUIDPrimaryKey, Base):
+    """A label a clinic puts on a client (IntakeQ's client tags). ``tag_key`` is the tag in lower case:
+    one client holds a tag once, whatever its case."""
+
+    __tablename__ = "client_tags"
+    __table_args__ = (
+        UniqueConstraint("client_id", "tag_key"),
+        Index("ix_client_tags_clinic_id_tag_key", "clinic_id", "tag_key"),
+    )
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(50))
+    tag_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class ClientField(UUIDPrimaryKey, Base):
+    """A custom field a clinic defines for its clients' profiles; ``key`` is its id on the wire."""
+
+    __tablename__ = "client_fields"
+    __table_args__ = (UniqueConstraint("clinic_id", "key"),)
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class ClientFieldValue(UUIDPrimaryKey, Base):
+    """One client's value of one of the clinic's custom fields."""
+
+    __tablename__ = "client_field_values"
+    __table_args__ = (UniqueConstraint("client_id", "field_id"),)
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    field_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("client_fields.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[str] = mapped_column(String(1000))
+    updated_at: Mapped[datetime]
+
+
 class Counter(Base):
     """Numbers handed out in order (a clinic's client numbers): ``UPDATE … RETURNING`` on one row."""
 

@@ -72,6 +72,8 @@ class BookingSettings(Base):
     horizon_days: Mapped[int] = mapped_column(Integer, default=60)
     default_length_minutes: Mapped[int] = mapped_column(Integer, default=30)
     slot_interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    # How long before an appointment its reminder goes (``core/scheduling/reminders.py``).
+    reminder_lead_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60)
     calendar_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     calendar_token_encrypted: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime]
@@ -220,9 +222,46 @@ class Appointment(UUIDPrimaryKey, Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     source: Mapped[str] = mapped_column(String(32))  # qualifybase | intakeq | console | booking
+    # Booked by the client (the booking widget) rather than by staff or an integration; who booked it.
+    booked_by_client: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    # How the client is reminded: a ReminderChannel; None: no reminder was asked for.
+    reminder_channel: Mapped[str | None] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
     cancelled_at: Mapped[datetime | None]
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
     deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ReminderChannel(StrEnum):
+    email = "email"
+    sms = "sms"
+    voice = "voice"
+    none = "none"  # the client opted out
+
+
+class ReminderStatus(StrEnum):
+    pending = "pending"  # waits for its time
+    sent = "sent"  # handed to the email or SMS outbox (which retries on its own)
+    not_sent = "not_sent"  # could not go (no voice provider, no email or phone): ``detail`` says why
+    dropped = "dropped"  # the appointment was cancelled, declined, deleted or moved
+
+
+class AppointmentReminder(UUIDPrimaryKey, Base):
+    """A reminder of an appointment due at ``due_at``, sent by the worker (``worker/reminders.py``)."""
+
+    __tablename__ = "appointment_reminders"
+    __table_args__ = (Index("ix_appointment_reminders_status_due_at", "status", "due_at"),)
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    appointment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ReminderStatus.pending)
+    due_at: Mapped[datetime]
+    detail: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinicore.core.models.base import Base, UUIDPrimaryKey
@@ -79,14 +79,35 @@ class ClinicUserRole(StrEnum):
 
 
 class ClinicUser(UUIDPrimaryKey, Base):
-    """A person who signs in to the clinic console."""
+    """A person who signs in to the clinic console.
+
+    With a password (``password_hash``) a user signs in by email, so among such users an email is unique
+    (a partial unique index). A practitioner or assistant signed in by its partner's single sign-on has a
+    user of its own, linked by ``practitioner_id`` or ``assistant_id``, without a password: it can never
+    sign in by email, and what it may do is its staff role's (core/staff/sign_in.py).
+    """
 
     __tablename__ = "clinic_users"
+    __table_args__ = (
+        Index(
+            "uq_clinic_users_password_email",
+            "email",
+            unique=True,
+            sqlite_where=text("password_hash IS NOT NULL"),
+            postgresql_where=text("password_hash IS NOT NULL"),
+        ),
+    )
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    practitioner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("practitioners.id", ondelete="CASCADE"), unique=True
+    )
+    assistant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("assistants.id", ondelete="CASCADE"), unique=True
+    )
     role: Mapped[str] = mapped_column(String(16), default=ClinicUserRole.admin)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
@@ -105,6 +126,20 @@ class ConsoleSession(UUIDPrimaryKey, Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ConsoleSignInToken(UUIDPrimaryKey, Base):
+    """A single sign-on token (IntakeQ's ephemeral token) for one console user: random, single use,
+    short-lived; we keep only its digest. ``used_at`` is set by the one request that uses it."""
+
+    __tablename__ = "console_sign_in_tokens"
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinic_users.id", ondelete="CASCADE"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
 
 
 class ApiKeyKind(StrEnum):

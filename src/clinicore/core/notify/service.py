@@ -28,11 +28,21 @@ MAX_ERROR_LENGTH = 500
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with an email (an appointment's ``.ics``)."""
+
+    name: str
+    content_type: str  # "text/calendar"
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class QueuedEmail:
     id: uuid.UUID
     to_address: str
     subject: str
     body: str
+    attachment: Attachment | None = None
 
 
 async def queue_email(
@@ -43,6 +53,7 @@ async def queue_email(
     subject: str,
     body: str,
     clock: Clock = system_clock,
+    attachment: Attachment | None = None,
 ) -> OutboundEmail:
     now = clock.now()
     email = OutboundEmail(
@@ -50,6 +61,9 @@ async def queue_email(
         to_address=to_address,
         subject=subject[:300],
         body=body,
+        attachment_name=attachment.name if attachment is not None else None,
+        attachment_type=attachment.content_type if attachment is not None else None,
+        attachment_content=attachment.content if attachment is not None else None,
         status=EmailStatus.pending,
         attempt_count=0,
         next_attempt_at=now,
@@ -65,8 +79,21 @@ async def claim_due_emails(session: AsyncSession, *, clock: Clock, limit: int = 
     claimed = []
     for email in await repository.due_messages(session, OutboundEmail, now=now, limit=limit):
         email.claimed_until = now + EMAIL_LEASE
+        attachment = None
+        if email.attachment_name and email.attachment_type and email.attachment_content is not None:
+            attachment = Attachment(
+                name=email.attachment_name,
+                content_type=email.attachment_type,
+                content=email.attachment_content,
+            )
         claimed.append(
-            QueuedEmail(id=email.id, to_address=email.to_address, subject=email.subject, body=email.body)
+            QueuedEmail(
+                id=email.id,
+                to_address=email.to_address,
+                subject=email.subject,
+                body=email.body,
+                attachment=attachment,
+            )
         )
     return claimed
 

@@ -28,7 +28,7 @@ from clinicore.core.crm import repository as crm_repository
 from clinicore.core.events import service as event_service
 from clinicore.core.models import Appointment, AppointmentStatus, Client, Practitioner, Service
 from clinicore.core.people import service as people_service
-from clinicore.core.scheduling import catalog, hours, repository, transitions
+from clinicore.core.scheduling import catalog, details, hours, reminders, repository, transitions
 from clinicore.core.scheduling.availability import Violation, booking_violation
 from clinicore.core.scheduling.rules import VIOLATION_MESSAGES, require_appointment_times, violation_error
 from clinicore.core.scheduling.schemas import AppointmentChanges, BookingRequest
@@ -57,6 +57,7 @@ def appointment_snapshot(appointment: Appointment) -> dict[str, Any]:
         "starts_at": appointment.starts_at.isoformat(),
         "ends_at": appointment.ends_at.isoformat(),
         "source": appointment.source,
+        "booked_by_client": appointment.booked_by_client,
         "version": appointment.version,
         "created_at": appointment.created_at.isoformat(),
         "updated_at": appointment.updated_at.isoformat(),
@@ -71,10 +72,21 @@ async def _emit(
     *,
     clock: Clock,
     previous: Mapping[str, str] | None = None,
+    previous_status: str | None = None,
+    by_client: bool = False,
 ) -> None:
-    payload: dict[str, Any] = {"appointment": appointment_snapshot(appointment)}
+    """The event of a change: the appointment's snapshot and its view (``details``); an update says the
+    status it moved from (``previous_status``), a reschedule the times (``previous``); ``by_client``: the
+    client made the change itself (the booking widget)."""
+    payload: dict[str, Any] = {
+        "appointment": appointment_snapshot(appointment),
+        "view": (await details.view_of(session, appointment)).to_payload(),
+        "by_client": by_client,
+    }
     if previous:
         payload["previous"] = dict(previous)
+    if previous_status is not None:
+        payload["previous_status"] = previous_status
     await event_service.emit(
         session,
         clinic_id=appointment.clinic_id,
@@ -299,13 +311,17 @@ async def book_appointment(
         starts_at=request.starts_at.astimezone(UTC),
         ends_at=ends_at.astimezone(UTC),
         source=source,
+        booked_by_client=request.booked_by_client,
+        created_by=(request.created_by or "").strip()[:200] or None,
+        reminder_channel=request.reminder_channel,
         version=1,
         created_at=now,
         updated_at=now,
     )
     session.add(appointment)
     await _flush_guarding_overlap(session)
-    await _emit(session, appointment, "appointment.created", clock=clock)
+    await reminders.plan(session, appointment, clock=clock)
+    await _emit(session, appointment, "appointment.created", clock=clock, by_client=request.booked_by_client)
     return appointment
 
 
@@ -355,8 +371,10 @@ async def update_appointment(
     appointment_id: uuid.UUID,
     changes: AppointmentChanges,
     clock: Clock = system_clock,
+    by_client: bool = False,
 ) -> Appointment:
-    """Reschedule, retitle, annotate or move the status; every change re-checks what it must.
+    """Reschedule, retitle, annotate, move the status or change how the client is reminded; every
+    change re-checks what it must, and moves or drops the appointment's reminder.
 
     An update that changes nothing returns the appointment as it is (no new version, no event).
     """
@@ -367,10 +385,25 @@ async def update_appointment(
 
     starts_at = None if changes.starts_at is NOT_GIVEN else changes.starts_at
     ends_at = None if changes.ends_at is NOT_GIVEN else changes.ends_at
-    new_start = starts_at or appointment.starts_at
-    new_end = ends_at or (
-        new_start + (appointment.ends_at - appointment.starts_at) if starts_at else appointment.ends_at
+    new_service = (
+        await _service_given(session, clinic_id=clinic_id, service_id=changes.service_id)
+        if changes.service_id is not NOT_GIVEN and changes.service_id != appointment.service_id
+        else None
     )
+    new_location = (
+        await catalog.location_given(session, clinic_id=clinic_id, location_id=changes.location_id)
+        if changes.location_id is not NOT_GIVEN and changes.location_id != appointment.location_id
+        else None
+    )
+    if new_location is not None and not new_location.is_active:
+        raise InvalidInput("location_id: the location is closed", field="location_id")
+    new_start = starts_at or appointment.starts_at
+    length = (
+        timedelta(minutes=new_service.duration_minutes)
+        if new_service is not None
+        else appointment.ends_at - appointment.starts_at
+    )
+    new_end = ends_at or (new_start + length if starts_at or new_service else appointment.ends_at)
     rescheduled = (new_start, new_end) != (appointment.starts_at, appointment.ends_at)
     confirming = status is not None and transitions.rechecks_booking_rules(current, status)
     previous = {"starts_at": appointment.starts_at.isoformat(), "ends_at": appointment.ends_at.isoformat()}
@@ -395,6 +428,12 @@ async def update_appointment(
         appointment.title, changed = changes.title.strip(), True
     if changes.notes is not NOT_GIVEN and changes.notes != appointment.notes:
         appointment.notes, changed = changes.notes, True
+    if changes.reminder_channel is not NOT_GIVEN and changes.reminder_channel != appointment.reminder_channel:
+        appointment.reminder_channel, changed = changes.reminder_channel, True
+    if new_service is not None:
+        appointment.service_id, appointment.price, changed = new_service.id, new_service.price, True
+    if new_location is not None:
+        appointment.location_id, changed = new_location.id, True
     if not changed:
         return appointment
     appointment.starts_at, appointment.ends_at = new_start.astimezone(UTC), new_end.astimezone(UTC)
@@ -403,8 +442,15 @@ async def update_appointment(
     appointment.version += 1
     appointment.updated_at = clock.now()
     await _flush_guarding_overlap(session)
+    await reminders.plan(session, appointment, clock=clock)
     await _emit(
-        session, appointment, "appointment.updated", clock=clock, previous=previous if rescheduled else None
+        session,
+        appointment,
+        "appointment.updated",
+        clock=clock,
+        previous=previous if rescheduled else None,
+        previous_status=str(current) if status is not None and status != current else None,
+        by_client=by_client,
     )
     return appointment
 
@@ -416,6 +462,7 @@ async def cancel_appointment(
     appointment_id: uuid.UUID,
     reason: str | None = None,
     clock: Clock = system_clock,
+    by_client: bool = False,
 ) -> Appointment:
     """Soft cancel; cancelling a cancelled appointment returns it unchanged (no second event)."""
     appointment = await get_appointment(session, clinic_id=clinic_id, appointment_id=appointment_id)
@@ -428,7 +475,29 @@ async def cancel_appointment(
     appointment.version += 1
     appointment.updated_at = now
     await session.flush()
-    await _emit(session, appointment, "appointment.cancelled", clock=clock)
+    await reminders.plan(session, appointment, clock=clock)
+    await _emit(session, appointment, "appointment.cancelled", clock=clock, by_client=by_client)
+    return appointment
+
+
+async def delete_appointment(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    clock: Clock = system_clock,
+) -> Appointment:
+    """Soft delete (``deleted_at``): the appointment is hidden from then on, its time released and its
+    reminder dropped; it stays listed among the deleted ones for ``deleted.DELETED_RETENTION``.
+    Deleting a deleted appointment is a 404 like any unknown one."""
+    appointment = await get_appointment(session, clinic_id=clinic_id, appointment_id=appointment_id)
+    now = clock.now()
+    appointment.deleted_at = now
+    appointment.version += 1
+    appointment.updated_at = now
+    await session.flush()
+    await reminders.plan(session, appointment, clock=clock)
+    await _emit(session, appointment, "appointment.deleted", clock=clock)
     return appointment
 
 

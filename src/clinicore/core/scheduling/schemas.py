@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from clinicore.core.models import AppointmentStatus
+from clinicore.core.models import AppointmentStatus, ReminderChannel
 from clinicore.kit.inputs import NOT_GIVEN, Given
 
 
@@ -31,6 +31,11 @@ class BookingRequest:
     service_id: uuid.UUID | None = None
     location_id: uuid.UUID | None = None
     status: AppointmentStatus = AppointmentStatus.confirmed
+    # Booked by the client itself (the booking widget); who booked it, by name; how to remind the client
+    # (None: no reminder).
+    booked_by_client: bool = False
+    created_by: str | None = None
+    reminder_channel: ReminderChannel | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,10 @@ class AppointmentChanges:
     title: Given[str] = NOT_GIVEN
     notes: Given[str | None] = NOT_GIVEN
     status: Given[AppointmentStatus] = NOT_GIVEN
+    reminder_channel: Given[ReminderChannel | None] = NOT_GIVEN
+    # Another service (the price becomes its price; without a new end, the length its duration) or location.
+    service_id: Given[uuid.UUID] = NOT_GIVEN
+    location_id: Given[uuid.UUID] = NOT_GIVEN
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from clinicore.core.models import (
     Assistant,
     AssistantPractitioner,
     Client,
+    Clinic,
     Practitioner,
     StaffRole,
 )
@@ -32,6 +33,27 @@ async def role_named(session: AsyncSession, *, partner_id: uuid.UUID, name: str)
             StaffRole.partner_id == partner_id, func.lower(StaffRole.name) == name.lower()
         )
     )
+
+
+async def count_role_holders(session: AsyncSession, *, partner_id: uuid.UUID, name: str) -> int:
+    """Practitioners and assistants (disabled ones and those of deleted practices too) of the partner's
+    clinics who hold the role of that name, compared without case."""
+    clinics = select(Clinic.id).where(Clinic.partner_id == partner_id)
+    practitioners = await session.scalar(
+        select(func.count())
+        .select_from(Practitioner)
+        .where(Practitioner.clinic_id.in_(clinics), func.lower(Practitioner.role_name) == name.lower())
+    )
+    assistants = await session.scalar(
+        select(func.count())
+        .select_from(Assistant)
+        .where(Assistant.clinic_id.in_(clinics), func.lower(Assistant.role_name) == name.lower())
+    )
+    return int(practitioners or 0) + int(assistants or 0)
+
+
+async def delete_role(session: AsyncSession, role: StaffRole) -> None:
+    await session.delete(role)
 
 
 # --- practitioners --------------------------------------------------------------------------------

@@ -13,10 +13,12 @@ from dataclasses import dataclass, fields
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clinicore.core.audit import service as audit_service
+from clinicore.core.audit.service import Actor
 from clinicore.core.models import Clinic, StaffRole
 from clinicore.core.staff import repository
 from clinicore.kit.clock import Clock, system_clock
-from clinicore.kit.errors import InvalidInput
+from clinicore.kit.errors import InvalidInput, NotFound
 
 ADMINISTRATOR = "Administrator"
 MAX_ROLE_NAME = 100
@@ -103,3 +105,84 @@ async def role_for(session: AsyncSession, *, clinic: Clinic, name: str | None) -
             rule="staff.unknown_role",
         )
     return Role(row.name, _permissions_of(row))
+
+
+# --- the partner console: a role is created once, changed while it exists, deleted while nobody holds it
+
+
+async def create_role(
+    session: AsyncSession,
+    *,
+    partner_id: uuid.UUID,
+    name: str,
+    permissions: Permissions,
+    actor: Actor = audit_service.SYSTEM,
+    clock: Clock = system_clock,
+) -> Role:
+    """A new role of the partner; a name the partner already uses (without case) is refused."""
+    if await repository.role_named(session, partner_id=partner_id, name=name.strip()) is not None:
+        raise InvalidInput(f"role_name: a role named {name.strip()!r} already exists", field="role_name")
+    role = await define_role(session, partner_id=partner_id, name=name, permissions=permissions, clock=clock)
+    await _record(session, partner_id, "role.created", role.name, actor, clock)
+    return role
+
+
+async def change_role(
+    session: AsyncSession,
+    *,
+    partner_id: uuid.UUID,
+    name: str,
+    permissions: Permissions,
+    actor: Actor = audit_service.SYSTEM,
+    clock: Clock = system_clock,
+) -> Role:
+    """New permissions for an existing role of the partner (another partner's role is not found)."""
+    if name.strip().lower() != ADMINISTRATOR.lower():
+        row = await repository.role_named(session, partner_id=partner_id, name=name.strip()[:MAX_ROLE_NAME])
+        if row is None:
+            raise NotFound(f"role_name: no role named {name.strip()[:MAX_ROLE_NAME]!r}", field="role_name")
+    role = await define_role(session, partner_id=partner_id, name=name, permissions=permissions, clock=clock)
+    await _record(session, partner_id, "role.changed", role.name, actor, clock)
+    return role
+
+
+async def delete_role(
+    session: AsyncSession,
+    *,
+    partner_id: uuid.UUID,
+    name: str,
+    actor: Actor = audit_service.SYSTEM,
+    clock: Clock = system_clock,
+) -> None:
+    """Delete the partner's role, refused while any of its practices' staff holds it (a practitioner or
+    an assistant, disabled ones included): a holder would be left with a role that no longer exists."""
+    wanted = name.strip()
+    if wanted.lower() == ADMINISTRATOR.lower():
+        raise InvalidInput("role_name: Administrator always exists and cannot be deleted", field="role_name")
+    row = await repository.role_named(session, partner_id=partner_id, name=wanted[:MAX_ROLE_NAME])
+    if row is None:
+        raise NotFound(f"role_name: no role named {wanted[:MAX_ROLE_NAME]!r}", field="role_name")
+    holders = await repository.count_role_holders(session, partner_id=partner_id, name=row.name)
+    if holders:
+        raise InvalidInput(
+            f"role_name: {holders} staff member(s) hold the role {row.name!r}; give them another role first",
+            field="role_name",
+            rule="staff.role_in_use",
+        )
+    await repository.delete_role(session, row)
+    await session.flush()
+    await _record(session, partner_id, "role.deleted", row.name, actor, clock)
+
+
+async def _record(
+    session: AsyncSession, partner_id: uuid.UUID, action: str, name: str, actor: Actor, clock: Clock
+) -> None:
+    await audit_service.record(
+        session,
+        clinic_id=None,
+        actor=actor,
+        action=action,
+        target_type="role",
+        details={"partner_id": str(partner_id), "role_name": name},
+        clock=clock,
+    )

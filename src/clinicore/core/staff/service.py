@@ -516,6 +516,17 @@ async def update_assistant(
     return await _view(session, assistant)
 
 
+async def get_assistant(
+    session: AsyncSession, *, clinic_id: uuid.UUID, assistant_id: uuid.UUID
+) -> AssistantView:
+    """One of the clinic's assistants by our id, active or disabled, with the practitioners it is limited
+    to; an unknown id or another clinic's assistant is ``NotFound``."""
+    found = await repository.get_assistant(session, clinic_id=clinic_id, assistant_id=assistant_id)
+    if found is None:
+        raise NotFound("assistant not found")
+    return await _view(session, found)
+
+
 async def list_assistants(
     session: AsyncSession, *, clinic_id: uuid.UUID, include_inactive: bool = False
 ) -> list[AssistantView]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,8 +153,18 @@ async def _enabled_exams(
 # --- the invite -----------------------------------------------------------------------------------
 
 
+# A meeting link opens the patient's visit for this long after it was sent; a resend sends a new link with
+# a new lifetime (the setting CLINICORE_MEETING_LINK_DAYS gives the surfaces' value).
+MEETING_LINK_LIFETIME = timedelta(days=30)
+
+
 def meeting_path(meeting_id: uuid.UUID) -> str:
     return f"/meet/{meeting_id}"
+
+
+def meeting_link(links: LinkSigner, meeting_id: uuid.UUID, *, now: datetime, lifetime: timedelta) -> str:
+    """The signed link of the meeting's page, refused (410) once ``lifetime`` has passed."""
+    return links.sign(meeting_path(meeting_id), expires_at=now + lifetime)
 
 
 def brand_of(clinic: Clinic) -> str:
@@ -210,6 +220,7 @@ async def invite_patient(
     by: Actor,
     clock: Clock = system_clock,
     resolver: Resolver = system_resolver,
+    link_lifetime: timedelta = MEETING_LINK_LIFETIME,
 ) -> InviteResult:
     """Invite a patient to the clinic's exams (``by``: the API key or console user who invites)."""
     now = clock.now()
@@ -367,7 +378,7 @@ async def invite_patient(
             },
             clock=clock,
         )
-    meeting_url = links.sign(meeting_path(meeting.id))
+    meeting_url = meeting_link(links, meeting.id, now=clock.now(), lifetime=link_lifetime)
     if clinic.auto_invites:
         await _send_invite(session, clinic=clinic, meeting=meeting, meeting_url=meeting_url, clock=clock)
     return InviteResult(meeting=meeting, client=client, meeting_url=meeting_url, patient_exams=invited)
@@ -397,8 +408,10 @@ async def resend_invite(
     patient_exam_id: int,
     links: LinkSigner,
     clock: Clock = system_clock,
+    link_lifetime: timedelta = MEETING_LINK_LIFETIME,
 ) -> PatientExamChange:
-    """Send the meeting link again by email and SMS (an explicit request: auto invites do not apply)."""
+    """Send the meeting link again by email and SMS (an explicit request: auto invites do not apply), with
+    a new lifetime: a resend renews a link that expired."""
     patient_exam, meeting = await _patient_exam_and_meeting(
         session, clinic_id=clinic.id, patient_exam_id=patient_exam_id
     )
@@ -416,7 +429,7 @@ async def resend_invite(
         session,
         clinic=clinic,
         meeting=meeting,
-        meeting_url=links.sign(meeting_path(meeting.id)),
+        meeting_url=meeting_link(links, meeting.id, now=clock.now(), lifetime=link_lifetime),
         clock=clock,
     )
     return PatientExamChange(patient_exam=patient_exam, meeting=meeting)

@@ -42,7 +42,10 @@ async def practice_id_taken(session: AsyncSession, practice_id: str) -> bool:
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> ClinicUser | None:
-    return await session.scalar(select(ClinicUser).where(ClinicUser.email == email))
+    """The user who signs in with this email and a password (single sign-on users have no password)."""
+    return await session.scalar(
+        select(ClinicUser).where(ClinicUser.email == email, ClinicUser.password_hash.is_not(None))
+    )
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> ClinicUser | None:

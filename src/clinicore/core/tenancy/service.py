@@ -25,7 +25,8 @@ from clinicore.core.models import (
     ConsoleSession,
     Partner,
 )
-from clinicore.core.tenancy import repository
+from clinicore.core.tenancy import repository, sign_in_throttle
+from clinicore.core.tenancy.deactivation import refuse_inactive_clinic
 from clinicore.core.tenancy.keys import KEY_FORMATS, SINGLE_ACTIVE_KINDS
 from clinicore.core.tenancy.schemas import (
     AuthenticatedKey,
@@ -35,6 +36,7 @@ from clinicore.core.tenancy.schemas import (
     PartnerCaller,
     SignedInUser,
 )
+from clinicore.core.tenancy.sign_in_throttle import SignInThrottle
 from clinicore.kit import contact
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.contact import email_key
@@ -207,22 +209,59 @@ async def get_user_by_email(session: AsyncSession, email: str) -> ClinicUser | N
     return await repository.get_user_by_email(session, normalise_email(email))
 
 
+CONSOLE_REALM = "console"
+
+
 async def sign_in(
-    session: AsyncSession, *, email: str, password: str, clock: Clock = system_clock
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    client_address: str = "",
+    throttle: SignInThrottle | None = None,
+    clock: Clock = system_clock,
 ) -> tuple[ClinicUser, OpenedSession]:
-    """Check the password and open a console session. Unknown email and wrong password look alike."""
+    """Check the password and open a console session. Unknown email and wrong password look alike.
+    With ``throttle`` the attempt is counted first and may be refused (core/tenancy/sign_in_throttle.py)."""
+    account = sign_in_throttle.account_key(email)
+    if throttle is not None:
+        await throttle.admit(realm=CONSOLE_REALM, account=account, client_address=client_address)
+    try:
+        user, opened = await _check_password_and_open(session, email=email, password=password, clock=clock)
+    except Unauthorized:
+        if throttle is not None:
+            await throttle.failed(realm=CONSOLE_REALM, client_address=client_address)
+        raise
+    if throttle is not None:
+        await throttle.succeeded(realm=CONSOLE_REALM, account=account, client_address=client_address)
+    return user, opened
+
+
+async def _check_password_and_open(
+    session: AsyncSession, *, email: str, password: str, clock: Clock
+) -> tuple[ClinicUser, OpenedSession]:
     try:
         address = normalise_email(email)
     except InvalidInput:
         address = ""
     user = await repository.get_user_by_email(session, address) if address else None
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.password_hash is None:
         verify_password(_timing_dummy_hash(), password)
         raise Unauthorized("wrong email or password")
     if not verify_password(user.password_hash, password):
         raise Unauthorized("wrong email or password")
+    refuse_inactive_clinic(await get_clinic(session, user.clinic_id))
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    opened = await open_session(session, user=user, lifetime=SESSION_LIFETIME, clock=clock)
+    return user, opened
+
+
+async def open_session(
+    session: AsyncSession, *, user: ClinicUser, lifetime: timedelta, clock: Clock = system_clock
+) -> OpenedSession:
+    """A new console session of ``user`` that ends ``lifetime`` from now (a password sign-in's or a
+    single sign-on's: core/staff/sign_in.py)."""
     now = clock.now()
     user.last_login_at = now
     token = secrets.token_urlsafe(32)
@@ -231,14 +270,14 @@ async def sign_in(
         token_digest=sha256_hex(token),
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
-        expires_at=now + SESSION_LIFETIME,
+        expires_at=now + lifetime,
     )
     session.add(console_session)
     await session.flush()
     await audit_service.record(
         session, clinic_id=user.clinic_id, actor=Actor.user(user.id), action="user.signed_in", clock=clock
     )
-    return user, OpenedSession(token=token, console_session=console_session)
+    return OpenedSession(token=token, console_session=console_session)
 
 
 async def signed_in_user(
@@ -251,6 +290,8 @@ async def signed_in_user(
     if user is None or not user.is_active:
         return None
     clinic = await get_clinic(session, user.clinic_id)
+    if not clinic.is_active:
+        return None  # deactivated since: its sessions end at once
     return SignedInUser(user=user, clinic=clinic, console_session=console_session)
 
 

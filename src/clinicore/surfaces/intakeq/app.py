@@ -17,9 +17,15 @@ from fastapi.responses import Response
 from clinicore.kit.errors import Conflict, CoreError, NotFound
 from clinicore.runtime import Runtime
 from clinicore.surfaces.errors import status_for
+from clinicore.surfaces.intakeq.appointment_mappers import APPOINTMENT_WIRE_FIELDS
+from clinicore.surfaces.intakeq.appointment_routes import router as appointment_router
+from clinicore.surfaces.intakeq.client_mappers import CLIENT_WIRE_FIELDS
+from clinicore.surfaces.intakeq.client_routes import router as client_router
+from clinicore.surfaces.intakeq.intake_routes import router as intake_router
 from clinicore.surfaces.intakeq.mappers import WIRE_FIELDS
 from clinicore.surfaces.intakeq.partner_routes import router as partner_router
 from clinicore.surfaces.intakeq.practice_routes import router as practice_router
+from clinicore.surfaces.openapi_document import INTAKEQ_KEY, openapi_of
 from clinicore.surfaces.subapp import create_surface_app, json_error
 
 
@@ -34,18 +40,20 @@ def wire_status(error: CoreError) -> int:
 
 
 def create_intakeq_practice_app(runtime: Runtime) -> FastAPI:
-    return create_surface_app(
+    app = create_surface_app(
         runtime,
         title="IntakeQ-compatible practice API",
-        routers=[practice_router],
+        routers=[practice_router, intake_router, client_router, appointment_router],
         render_error=render_error,
         core_error_status=wire_status,
-        wire_fields=WIRE_FIELDS,
+        wire_fields=WIRE_FIELDS | CLIENT_WIRE_FIELDS | APPOINTMENT_WIRE_FIELDS,
     )
+    app.openapi = openapi_of(app, security_scheme=INTAKEQ_KEY)  # type: ignore[method-assign]
+    return app
 
 
 def create_intakeq_partner_app(runtime: Runtime) -> FastAPI:
-    return create_surface_app(
+    app = create_surface_app(
         runtime,
         title="IntakeQ-compatible partner API",
         routers=[partner_router],
@@ -53,3 +61,5 @@ def create_intakeq_partner_app(runtime: Runtime) -> FastAPI:
         core_error_status=wire_status,
         wire_fields=WIRE_FIELDS,
     )
+    app.openapi = openapi_of(app, security_scheme=INTAKEQ_KEY)  # type: ignore[method-assign]
+    return app

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
 
 from clinicore.core.audit.service import Actor
 from clinicore.core.forms import service as form_service
 from clinicore.core.forms.schemas import FormOwner
+from clinicore.core.staff import sign_in as staff_sign_in
 from clinicore.core.tenancy import practices as practice_service
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.surfaces.intakeq import mappers, wire
@@ -116,6 +118,32 @@ async def get_practice_key(
         clock=runtime.clock,
     )
     return wire.PracticeKey(ApiKey=secret)
+
+
+class EphemeralToken(BaseModel):
+    """``GET /practice/{id}/ephemeral``: a single sign-on token and the user it signs in (our id)."""
+
+    Token: str
+    UserId: str
+
+
+@router.get(
+    "/practice/{practice_id}/ephemeral",
+    response_model=EphemeralToken,
+    summary="A single sign-on token for a practice user (userId: our id or external id; none: the main one)",
+)
+async def get_ephemeral_token(
+    practice_id: str, request: Request, caller: PartnerKey, session: SessionDep, runtime: RuntimeDep
+) -> EphemeralToken:
+    issued = await staff_sign_in.issue_token(
+        session,
+        partner_id=caller.partner.id,
+        practice=practice_id,
+        user=query_value(request, "userId"),
+        actor=actor_of(caller),
+        clock=runtime.clock,
+    )
+    return EphemeralToken(Token=issued.token, UserId=mappers.wire_id(issued.staff_id))
 
 
 # --- forms ----------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 from clinicore.surfaces.intakeq.body import Body, EmailText, IdList, IdText, NameText, Switch
 
@@ -123,3 +125,120 @@ class Questionnaire(BaseModel):
     Id: str
     Name: str
     Archived: bool
+
+
+# --- intakes (the Forms API and the partner doc's "Create Intake Form") ---------------------------
+
+
+def _client_number(value: Any) -> Any:
+    """``ClientId`` is IntakeQ's integer client id; digits sent as a string mean that number."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number")
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or not 1 <= value <= MAX_CLIENT_NUMBER:
+        raise ValueError("must be a whole number from 1")
+    return value
+
+
+MAX_CLIENT_NUMBER = 2**31 - 1
+ClientNumber = Annotated[int, BeforeValidator(_client_number)]
+PhoneText = Annotated[str, StringConstraints(max_length=40)]
+
+
+class IntakeIn(Body):
+    """The body of ``POST /intakes/create`` and ``POST /intakes/send``."""
+
+    QuestionnaireId: IdText | None = None
+    ClientId: ClientNumber | None = None
+    ClientName: NameText | None = None
+    ClientEmail: EmailText | None = None
+    ClientPhone: PhoneText | None = None
+    PractitionerId: IdText | None = None
+    ExternalClientId: IdText | None = None
+
+
+class IntakeSummary(BaseModel):
+    """One item of ``GET /intakes/summary``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    Id: str
+    ClientName: str
+    ClientEmail: str | None
+    ClientId: int
+    Status: str  # Sent | Partial | Completed
+    DateCreated: int  # Unix milliseconds
+    DateSubmitted: int | None
+    QuestionnaireName: str
+    Practitioner: str | None  # the practitioner's email
+    PractitionerName: str | None
+    ExternalClientId: str | None
+
+
+class QuestionRow(BaseModel):
+    Text: str
+    Answers: list[str]
+
+
+class Attachment(BaseModel):
+    Id: str
+    Url: str
+    ContentType: str
+    FileName: str
+
+
+class Question(BaseModel):
+    """The Forms API's Question object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    Id: str
+    Text: str
+    Answer: str | None
+    QuestionType: str  # OpenQuestion | MultipleChoice | Matrix | Attachment
+    Rows: list[QuestionRow]
+    ColumnNames: list[str]
+    OfficeUse: bool
+    OfficeNote: str | None
+    ClientProfileFieldId: str | None
+    Attachments: list[Attachment]
+
+
+class ConsentForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    Id: str
+    Name: str
+    DocumentType: str  # Html
+    Signed: bool
+    DateSubmitted: int | None
+
+
+class Intake(BaseModel):
+    """The Intake object of ``/intakes/create``, ``/intakes/send`` and ``GET /intakes/{id}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    Id: str
+    ClientName: str
+    ClientEmail: str | None
+    ClientId: int
+    Status: str
+    DateCreated: int
+    DateSubmitted: int | None
+    QuestionnaireName: str
+    Practitioner: str | None
+    PractitionerName: str | None
+    Questions: list[Question]
+    AppointmentId: str | None
+    ExternalClientId: str | None
+    Url: str
+    Password: str
+    ConsentForms: list[ConsentForm]
+
+
+class IntakeToken(BaseModel):
+    Token: str
+    Url: str
+    Expiration: str  # yyyy-MM-ddTHH:mm:ss.fffZ

@@ -41,6 +41,12 @@ class WebhookEndpointCreate(BaseModel):
         max_length=events_service.MAX_URL_LENGTH, description="An http(s) URL on a public address."
     )
     events: EventTypes = None
+    strict_order: bool = Field(
+        default=False,
+        description="Deliver the events of one aggregate (one appointment, one exam) one at a time, in "
+        "order; unrelated events still go out side by side. By default no order is promised: order by "
+        "the aggregate version each event carries.",
+    )
 
 
 class WebhookEndpointPublic(BaseModel):
@@ -48,6 +54,7 @@ class WebhookEndpointPublic(BaseModel):
     format: WebhookFormat
     url: str
     events: list[str] | None
+    strict_order: bool = False
     enabled: bool
     disabled_reason: str | None
     failing_since: datetime | None = Field(description="First failed attempt since the last success.")
@@ -62,6 +69,7 @@ class WebhookEndpointCreated(BaseModel):
     secret: str = Field(
         description="whsec_…: verify the webhook-signature header with it (Standard Webhooks)."
     )
+    strict_order: bool = False
     enabled: bool
     created_at: datetime
 
@@ -121,6 +129,7 @@ def endpoint_public(endpoint: WebhookEndpoint) -> WebhookEndpointPublic:
         format=WebhookFormat(endpoint.format),
         url=endpoint.url,
         events=endpoint.event_types,
+        strict_order=endpoint.strict_order,
         enabled=endpoint.enabled,
         disabled_reason=endpoint.disabled_reason,
         failing_since=endpoint.failing_since,
@@ -171,6 +180,7 @@ async def create_webhook_endpoint(
         format=WebhookFormat(body.format),
         url=body.url,
         event_types=body.events,
+        strict_order=body.strict_order,
         allow_private_targets=runtime.settings.private_webhooks_allowed,
         owner_key_id=caller.key.id,
         actor=Actor.api_key(caller.key.id),
@@ -183,6 +193,7 @@ async def create_webhook_endpoint(
         url=endpoint.url,
         events=endpoint.event_types,
         secret=created.secret,
+        strict_order=endpoint.strict_order,
         enabled=endpoint.enabled,
         created_at=endpoint.created_at,
     )
@@ -367,6 +378,7 @@ async def rotate_webhook_secret(
         url=endpoint.url,
         events=endpoint.event_types,
         secret=rotated.secret,
+        strict_order=endpoint.strict_order,
         enabled=endpoint.enabled,
         created_at=endpoint.created_at,
     )

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from clinicore.core.models import ApiKeyKind
+from clinicore.core.tenancy.deactivation import refuse_inactive_clinic
 from clinicore.core.tenancy.schemas import ClinicCaller
 from clinicore.kit.errors import RateLimited, Unauthorized
 from clinicore.runtime import Runtime
@@ -34,6 +35,7 @@ async def _bearer_key_only(request: Request) -> str | None:
 
 
 async def _rate_limit(request: Request, caller: ClinicCaller, runtime: Runtime) -> None:
+    refuse_inactive_clinic(caller.clinic)  # before counting: a deactivated clinic's key spends nothing
     decision = await runtime.rate_limiter.hit(
         runtime.settings.qualifybase_rate_limit, "qualifybase", str(caller.key.id)
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 from clinicore.core.events.renderers import json_bytes
 from clinicore.core.events.schemas import RenderedWebhook
+from clinicore.core.events.service import TEST_EVENT_TYPE
 from clinicore.core.models import Event, WebhookEndpoint, WebhookFormat
 from clinicore.kit.signing import secret_key
 from clinicore.surfaces.descriptor import WebhookFormatSpec
@@ -54,6 +55,8 @@ def contact_from_snapshot(snapshot: Mapping[str, Any]) -> dict[str, Any]:
 
 def delivery_data(event: Event) -> dict[str, Any]:
     payload = event.payload
+    if event.type == TEST_EVENT_TYPE:  # the console's and the native API's test event, to this endpoint only
+        return {"test": {"endpoint_id": payload["endpoint_id"], "message": payload["message"]}}
     if "appointment" in payload:
         data: dict[str, Any] = {"appointment": appointment_from_snapshot(payload["appointment"])}
         if "previous" in payload:

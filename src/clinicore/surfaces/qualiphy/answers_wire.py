@@ -23,6 +23,7 @@ from clinicore.core.telehealth.answers import (
 )
 from clinicore.core.telehealth.attachments import AttachmentUpload
 from clinicore.core.telehealth.catalog import QuestionWithOptions
+from clinicore.surfaces.qualiphy.parsing import AnswerText as BoundedAnswerText
 from clinicore.surfaces.qualiphy.parsing import Body, IntId, Text, as_int
 
 
@@ -54,7 +55,7 @@ def _answer_value(value: Any) -> Any:
 
 
 OptionalIntId = Annotated[int | None, BeforeValidator(_blank_or_int)]
-AnswerText = Annotated[Text, BeforeValidator(_answer_value)]
+AnswerText = Annotated[BoundedAnswerText, BeforeValidator(_answer_value)]
 
 
 # --- requests ---------------------------------------------------------------------------------------

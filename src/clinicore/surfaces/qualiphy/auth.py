@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from clinicore.core.models import ApiKeyKind
+from clinicore.core.tenancy.deactivation import refuse_inactive_clinic
 from clinicore.core.tenancy.schemas import ClinicCaller
 from clinicore.kit.errors import Unauthorized
 from clinicore.runtime import Runtime
@@ -61,8 +62,10 @@ async def _key_in_body(request: Request) -> str | None:
 
 
 async def _refuse_inactive_clinic(_request: Request, caller: ClinicCaller, _runtime: Runtime) -> None:
-    if not caller.clinic.is_active:
-        raise Unauthorized("Clinic is inactive")
+    try:
+        refuse_inactive_clinic(caller.clinic)
+    except Unauthorized:
+        raise Unauthorized("Clinic is inactive") from None  # Qualiphy's words
 
 
 async def _lower_case_key(request: Request) -> str | None:

@@ -8,9 +8,10 @@ as a form.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from clinicore.kit.errors import InvalidInput
 from clinicore.surfaces.subapp import json_texts, refuse_unstorable
@@ -20,6 +21,10 @@ M = TypeVar("M", bound=BaseModel)
 
 LARGEST_ID = 2**31 - 1  # ids are 32-bit integer columns: nothing stored has a larger one
 MOST_IDS = 1000  # one list of ids (``pharmacy_ids``, ``exam_ids``)
+# Free text a patient writes (an answer) and the integrator's ``additional_data``: both are stored, echoed
+# into every webhook and printed on the PDF, so each is bounded (docs/compat/qualiphy.md, "Size limits").
+MOST_ANSWER_CHARACTERS = 10_000
+MOST_ADDITIONAL_DATA_BYTES = 64 * 1024
 
 
 def as_int(value: Any) -> int:
@@ -58,9 +63,24 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
+def _bounded_answer(value: str | None) -> str | None:
+    if value is not None and len(value) > MOST_ANSWER_CHARACTERS:
+        raise ValueError(f"must be at most {MOST_ANSWER_CHARACTERS} characters")
+    return value
+
+
+def _bounded_additional_data(value: Any) -> Any:
+    """Measured as the JSON it is stored and echoed as (UTF-8 bytes), whether a string or an object."""
+    if value is not None and len(json.dumps(value, ensure_ascii=False).encode()) > MOST_ADDITIONAL_DATA_BYTES:
+        raise ValueError(f"must be at most {MOST_ADDITIONAL_DATA_BYTES // 1024} KB")
+    return value
+
+
 IntId = Annotated[int, BeforeValidator(as_int)]
 IntList = Annotated[list[int], BeforeValidator(_as_int_list)]
 Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
+AnswerText = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_bounded_answer)]
+AdditionalData = Annotated[Any, AfterValidator(_bounded_additional_data)]
 
 
 class Body(BaseModel):

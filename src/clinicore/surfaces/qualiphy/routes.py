@@ -43,6 +43,7 @@ async def exam_invite(
         test_provider_delay=timedelta(seconds=runtime.settings.test_provider_delay_seconds),
         by=Actor.api_key(caller.key.id),
         clock=runtime.clock,
+        link_lifetime=runtime.settings.meeting_link_lifetime,
     )
     return mappers.invite_response(result)
 
@@ -63,6 +64,7 @@ async def exam_invite_resend(
         patient_exam_id=body.patient_exam_id,
         links=runtime.links,
         clock=runtime.clock,
+        link_lifetime=runtime.settings.meeting_link_lifetime,
     )
     return mappers.patient_exam_message(change, "Exam invite resent")
 

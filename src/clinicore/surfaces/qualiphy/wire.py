@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, model_validator
 from pydantic_core import PydanticCustomError
 
-from clinicore.surfaces.qualiphy.parsing import MOST_IDS, Body, as_int
+from clinicore.surfaces.qualiphy.parsing import MOST_IDS, AdditionalData, Body, as_int
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -135,7 +135,7 @@ class ExamInvite(Body):
     tele_state: RequiredText
 
     webhook_url: OptionalText = None
-    additional_data: Any = None  # a string or an object, echoed back unchanged
+    additional_data: AdditionalData = None  # a string or an object, echoed back unchanged
     redirect_approve: OptionalText = None
     redirect_reject: OptionalText = None
     redirect_na: OptionalText = None

@@ -41,7 +41,7 @@ class ClinicTime:
 
     def input_value(self, moment: datetime | None) -> str:
         """The value of a ``datetime-local`` input."""
-        return self.local(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+        return self.local(moment).replace(tzinfo=None).isoformat("T", "minutes") if moment else ""
 
     def wall_to_utc(self, wall: datetime) -> datetime:
         """A naive clinic-local wall time (as ``parse_local_datetime`` reads it) as UTC."""

@@ -26,6 +26,7 @@ from clinicore.core.models import (
 from clinicore.core.scheduling import booking as booking_service
 from clinicore.core.scheduling import hours as hours_service
 from clinicore.core.scheduling import settings as settings_service
+from clinicore.core.tenancy.permissions import Permission
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import InvalidInput, NotFound
 from clinicore.kit.paging import Page, one_page
@@ -45,9 +46,11 @@ from clinicore.web.console.form_models import (
 from clinicore.web.console.forms import Refusal, refusal_context, submit_form
 from clinicore.web.console.routes import render
 from clinicore.web.console.scheduling import booking_request_from_form
-from clinicore.web.console.session import CurrentUser
+from clinicore.web.console.session import CurrentUser, require
 
 router = APIRouter(include_in_schema=False)
+LEADS = require(Permission.work_leads)
+CAMPAIGNS = require(Permission.run_campaigns)
 
 PAGE_SIZE = 50
 LEAD_APPOINTMENTS_SHOWN = 100
@@ -74,7 +77,7 @@ def recorded_by_label(recorded_by: str) -> str:
 # --- leads ----------------------------------------------------------------------------------------
 
 
-@router.get("/console/leads")
+@router.get("/console/leads", dependencies=[LEADS])
 async def leads_page(
     request: Request,
     user: CurrentUser,
@@ -168,14 +171,14 @@ async def _lead_page(
     )
 
 
-@router.get("/console/leads/{lead_id}")
+@router.get("/console/leads/{lead_id}", dependencies=[LEADS])
 async def lead_page(
     request: Request, lead_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     return await _lead_page(request, user, session, runtime, lead_id)
 
 
-@router.post("/console/leads/{lead_id}/appointments")
+@router.post("/console/leads/{lead_id}/appointments", dependencies=[LEADS])
 async def book_for_lead(
     request: Request, lead_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -217,12 +220,12 @@ async def _agents_page(
     )
 
 
-@router.get("/console/agents")
+@router.get("/console/agents", dependencies=[CAMPAIGNS])
 async def agents_page(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     return await _agents_page(request, user, session)
 
 
-@router.post("/console/agents")
+@router.post("/console/agents", dependencies=[CAMPAIGNS])
 async def create_agent(
     request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -247,7 +250,7 @@ async def create_agent(
     )
 
 
-@router.post("/console/agents/{agent_id}")
+@router.post("/console/agents/{agent_id}", dependencies=[CAMPAIGNS])
 async def update_agent(
     request: Request, agent_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -304,12 +307,12 @@ async def _campaigns_page(
     )
 
 
-@router.get("/console/campaigns")
+@router.get("/console/campaigns", dependencies=[CAMPAIGNS])
 async def campaigns_page(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     return await _campaigns_page(request, user, session)
 
 
-@router.post("/console/campaigns")
+@router.post("/console/campaigns", dependencies=[CAMPAIGNS])
 async def create_campaign(
     request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -384,7 +387,7 @@ async def _campaign_page(
     )
 
 
-@router.get("/console/campaigns/{campaign_id}")
+@router.get("/console/campaigns/{campaign_id}", dependencies=[CAMPAIGNS])
 async def campaign_page(
     request: Request,
     campaign_id: uuid.UUID,
@@ -398,7 +401,7 @@ async def campaign_page(
     )
 
 
-@router.post("/console/campaigns/{campaign_id}/status")
+@router.post("/console/campaigns/{campaign_id}/status", dependencies=[CAMPAIGNS])
 async def set_campaign_status(
     request: Request, campaign_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -422,7 +425,7 @@ async def set_campaign_status(
     )
 
 
-@router.post("/console/campaigns/{campaign_id}/contacts")
+@router.post("/console/campaigns/{campaign_id}/contacts", dependencies=[CAMPAIGNS])
 async def add_contact(
     request: Request, campaign_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -491,14 +494,14 @@ async def _contact_page(
     )
 
 
-@router.get("/console/campaigns/{campaign_id}/contacts/{contact_id}")
+@router.get("/console/campaigns/{campaign_id}/contacts/{contact_id}", dependencies=[CAMPAIGNS])
 async def contact_page(
     request: Request, campaign_id: uuid.UUID, contact_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> Response:
     return await _contact_page(request, user, session, campaign_id, contact_id)
 
 
-@router.post("/console/campaigns/{campaign_id}/contacts/{contact_id}/attempts")
+@router.post("/console/campaigns/{campaign_id}/contacts/{contact_id}/attempts", dependencies=[CAMPAIGNS])
 async def record_attempt(
     request: Request,
     campaign_id: uuid.UUID,

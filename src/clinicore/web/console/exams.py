@@ -24,6 +24,7 @@ from clinicore.core.people import client_search
 from clinicore.core.telehealth import exam_views, invites
 from clinicore.core.telehealth.exam_views import ExamFilter, ExamListStatus, ExamMode
 from clinicore.core.tenancy import invite_notifications
+from clinicore.core.tenancy.permissions import Permission
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import InvalidInput, NotFound
 from clinicore.kit.paging import one_page
@@ -32,9 +33,11 @@ from clinicore.web.console.clinic_time import ClinicTime, parse_date
 from clinicore.web.console.form_models import EmptyForm
 from clinicore.web.console.forms import ConsoleForm, Refusal, refusal_context, submit_form
 from clinicore.web.console.routes import render
-from clinicore.web.console.session import CurrentUser
+from clinicore.web.console.session import CurrentUser, require
 
 router = APIRouter(include_in_schema=False)
+EXAMS = require(Permission.handle_exams)
+PATIENTS = require(Permission.see_patients)
 
 PAGE_SIZE = 50
 LAST_PAGE = 10_000  # a page number past this is refused, not sent to the database as a huge offset
@@ -135,7 +138,7 @@ def page_links(filters: Mapping[str, str], number: int, has_more: bool) -> dict[
 # --- the exams list ---------------------------------------------------------------------------------
 
 
-@router.get("/console/exams")
+@router.get("/console/exams", dependencies=[EXAMS])
 async def exams_page(
     request: Request,
     user: CurrentUser,
@@ -217,7 +220,7 @@ async def _exam_page(
     )
 
 
-@router.get("/console/exams/{patient_exam_id}")
+@router.get("/console/exams/{patient_exam_id}", dependencies=[EXAMS])
 async def exam_page(
     request: Request, patient_exam_id: str, user: CurrentUser, session: SessionDep, notice: str = ""
 ) -> Response:
@@ -226,7 +229,7 @@ async def exam_page(
     )
 
 
-@router.post("/console/exams/{patient_exam_id}/cancel")
+@router.post("/console/exams/{patient_exam_id}/cancel", dependencies=[EXAMS])
 async def cancel_exam(
     request: Request, patient_exam_id: str, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -245,7 +248,7 @@ async def cancel_exam(
     return await _exam_form(request, user, session, exam_id, act)
 
 
-@router.post("/console/exams/{patient_exam_id}/resend")
+@router.post("/console/exams/{patient_exam_id}/resend", dependencies=[EXAMS])
 async def resend_exam(
     request: Request, patient_exam_id: str, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -253,7 +256,12 @@ async def resend_exam(
 
     async def act(_form: EmptyForm) -> str:
         await invites.resend_invite(
-            session, clinic=user.clinic, patient_exam_id=exam_id, links=runtime.links, clock=runtime.clock
+            session,
+            clinic=user.clinic,
+            patient_exam_id=exam_id,
+            links=runtime.links,
+            clock=runtime.clock,
+            link_lifetime=runtime.settings.meeting_link_lifetime,
         )
         return exam_path(exam_id, "resent")
 
@@ -281,7 +289,7 @@ async def _exam_form(
 # --- patients -----------------------------------------------------------------------------------------
 
 
-@router.get("/console/patients")
+@router.get("/console/patients", dependencies=[PATIENTS])
 async def patients_page(
     request: Request, user: CurrentUser, session: SessionDep, q: str = "", page: str = ""
 ) -> Response:
@@ -314,7 +322,7 @@ async def patients_page(
     )
 
 
-@router.get("/console/patients/{client_id}")
+@router.get("/console/patients/{client_id}", dependencies=[PATIENTS])
 async def patient_page(
     request: Request, client_id: str, user: CurrentUser, session: SessionDep, page: str = ""
 ) -> Response:
@@ -387,14 +395,14 @@ async def _notifications_page(
     )
 
 
-@router.get("/console/notifications")
+@router.get("/console/notifications", dependencies=[EXAMS])
 async def notifications_page(
     request: Request, user: CurrentUser, session: SessionDep, notice: str = ""
 ) -> Response:
     return await _notifications_page(request, user, session, notice=notice[:FILTER_LENGTH])
 
 
-@router.post("/console/notifications")
+@router.post("/console/notifications", dependencies=[EXAMS])
 async def set_notifications(
     request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.audit.service import Actor
 from clinicore.core.telehealth import pharmacy_desk, prescription_document
+from clinicore.core.tenancy.permissions import Permission
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
@@ -22,10 +23,10 @@ from clinicore.web.console.clinic_time import ClinicTime
 from clinicore.web.console.form_models import EmptyForm
 from clinicore.web.console.forms import Refusal, refusal_context, submit_form
 from clinicore.web.console.routes import render
-from clinicore.web.console.session import CurrentUser
+from clinicore.web.console.session import CurrentUser, require
 from clinicore.web.documents import DOCUMENT_HEADERS
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[require(Permission.handle_exams)])
 
 PRESCRIPTIONS = "/console/prescriptions"
 NOTICES = {"transmitted": "Marked transmitted: the clinic's webhook says the pharmacy confirmed it."}

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicore.core.audit.service import Actor
 from clinicore.core.telehealth import provider_admin
 from clinicore.core.telehealth.provider_admin import ProviderDetails
+from clinicore.core.tenancy.permissions import Permission
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import NotFound
 from clinicore.requests import RuntimeDep, SessionDep
@@ -26,9 +27,9 @@ from clinicore.web.console.clinic_time import parse_date
 from clinicore.web.console.form_models import Blank, Checkbox, Email, EmptyForm, Name, Password, reads
 from clinicore.web.console.forms import ConsoleForm, FormT, Refusal, refusal_context, submit_form
 from clinicore.web.console.routes import render
-from clinicore.web.console.session import CurrentUser
+from clinicore.web.console.session import CurrentUser, require
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[require(Permission.manage_users)])
 
 NOTICES = {
     "added": "Provider added. They sign in at /provider with their email and the password you set.",

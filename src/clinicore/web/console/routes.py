@@ -1,4 +1,4 @@
-"""Clinic console pages: sign in and out, the shell, API keys."""
+"""Clinic console pages: sign in and out, the shell, API keys (the admin's: core/tenancy/permissions.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clinicore.core.audit import service as audit_service
 from clinicore.core.audit.service import Actor
 from clinicore.core.tenancy import service as tenancy_service
+from clinicore.core.tenancy.deactivation import CLINIC_INACTIVE
 from clinicore.core.tenancy.keys import KEY_FORMATS
+from clinicore.core.tenancy.permissions import Permission
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import RateLimited, Unauthorized
 from clinicore.requests import RuntimeDep, SessionDep
@@ -28,31 +30,23 @@ from clinicore.web.console.session import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentUser,
-    new_login_csrf_token,
+    client_address,
+    expected_login_csrf,
+    new_login_csrf,
+    require,
     safe_next_path,
+    sign_in_throttle,
 )
 from clinicore.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
 NO_STORE = {"Cache-Control": "no-store"}
+KEY_MANAGER = require(Permission.manage_keys)  # the retrievable Qualiphy and IntakeQ keys included
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, template, context, status_code=status_code, headers=NO_STORE)
-
-
-# Per address the allowance is wider: one office shares an address, and an attacker rotates emails.
-ATTEMPTS_PER_ADDRESS_FACTOR = 10
-
-
-def login_throttle_rules(runtime: Runtime, email: str, client_ip: str) -> list[tuple[str, str, str]]:
-    """(rule, namespace, identifier) for each limit a failed sign-in counts against."""
-    attempts, window = runtime.settings.login_attempts_per_window, runtime.settings.login_window_seconds
-    return [
-        (f"{attempts}/{window} seconds", "login-email", email.strip().lower()),
-        (f"{attempts * ATTEMPTS_PER_ADDRESS_FACTOR}/{window} seconds", "login-ip", client_ip),
-    ]
 
 
 @router.get("/")
@@ -61,50 +55,58 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str | None = None) -> Response:
-    token = new_login_csrf_token()
-    response = render(request, "login.html", csrf_token=token, next=safe_next_path(next), error=None)
-    _set_login_csrf_cookie(request, response, token)
-    return response
+async def login_page(request: Request, runtime: RuntimeDep, next: str | None = None) -> Response:
+    return _login_page(request, runtime, next_path=next, error=None, status_code=200)
 
 
-def _set_login_csrf_cookie(request: Request, response: Response, token: str) -> None:
-    runtime: Runtime = request.app.state.runtime
+def _login_page(
+    request: Request,
+    runtime: Runtime,
+    *,
+    next_path: str | None,
+    error: str | None,
+    status_code: int,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The sign-in page with a new pre-session cookie and the form token bound to it (login CSRF)."""
+    pre_session_id, token = new_login_csrf(runtime)
+    response = render(
+        request,
+        "login.html",
+        status_code=status_code,
+        csrf_token=token,
+        next=safe_next_path(next_path),
+        error=error,
+    )
+    response.headers.update(headers or {})
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
-        token,
+        pre_session_id,
         max_age=3600,
         httponly=True,
         samesite="strict",
         secure=runtime.settings.secure_cookies,
         path="/login",
     )
+    return response
 
 
 @router.post("/login")
 async def login(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
-    client_ip = request.client.host if request.client else "unknown"
-
     async def act(form: SignInForm) -> Response:
-        throttles = login_throttle_rules(runtime, form.email, client_ip)
-        for rule, *key in throttles:
-            decision = await runtime.rate_limiter.peek(rule, *key)
-            if not decision.allowed:
-                minutes = max(1, -(-decision.reset_after // 60))
-                raise RateLimited(
-                    f"Too many sign-in attempts. Try again in {minutes} minute(s).",
-                    retry_after=decision.reset_after,
-                )
         try:
             _user, opened = await tenancy_service.sign_in(
-                session, email=form.email, password=form.password, clock=runtime.clock
+                session,
+                email=form.email,
+                password=form.password,
+                client_address=client_address(request),
+                throttle=sign_in_throttle(runtime),
+                clock=runtime.clock,
             )
-        except Unauthorized:
-            for rule, *key in throttles:
-                await runtime.rate_limiter.hit(rule, *key)
+        except Unauthorized as refused:
+            if refused.rule == CLINIC_INACTIVE:
+                raise Unauthorized("This clinic is deactivated: ask Clinicore's operator.") from None
             raise Unauthorized("Wrong email or password.") from None
-        email_rule, *email_key = throttles[0]
-        await runtime.rate_limiter.clear(email_rule, *email_key)
         response = RedirectResponse(safe_next_path(form.next), status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
@@ -120,10 +122,11 @@ async def login(request: Request, session: SessionDep, runtime: RuntimeDep) -> R
 
     async def refused(refusal: Refusal) -> Response:
         retry_after = refusal.error.retry_after if isinstance(refusal.error, RateLimited) else None
-        return _login_failed(
+        return _login_page(
             request,
-            refusal.message,
-            refusal.form.get("next"),
+            runtime,
+            next_path=refusal.form.get("next"),
+            error=refusal.message,
             status_code=refusal.status_code,
             headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
         )
@@ -131,33 +134,11 @@ async def login(request: Request, session: SessionDep, runtime: RuntimeDep) -> R
     return await submit_form(
         request,
         session,
-        csrf_token=request.cookies.get(LOGIN_CSRF_COOKIE),
+        csrf_token=expected_login_csrf(request, runtime),
         form=SignInForm,
         act=act,
         refused=refused,
     )
-
-
-def _login_failed(
-    request: Request,
-    message: str,
-    next_path: str | None,
-    *,
-    status_code: int,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    token = new_login_csrf_token()
-    response = render(
-        request,
-        "login.html",
-        status_code=status_code,
-        csrf_token=token,
-        next=safe_next_path(next_path),
-        error=message,
-    )
-    response.headers.update(headers or {})
-    _set_login_csrf_cookie(request, response, token)
-    return response
 
 
 @router.post("/logout")
@@ -220,14 +201,14 @@ async def _keys_page(
     )
 
 
-@router.get("/console/keys")
+@router.get("/console/keys", dependencies=[KEY_MANAGER])
 async def keys_page(
     request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     return await _keys_page(request, user, session, runtime)
 
 
-@router.post("/console/keys")
+@router.post("/console/keys", dependencies=[KEY_MANAGER])
 async def create_key(
     request: Request, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
@@ -255,7 +236,7 @@ async def create_key(
     )
 
 
-@router.post("/console/keys/{key_id}/revoke")
+@router.post("/console/keys/{key_id}/revoke", dependencies=[KEY_MANAGER])
 async def revoke_key(
     request: Request, key_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
 ) -> Response:

@@ -24,6 +24,7 @@ from clinicore.core.scheduling import settings as settings_service
 from clinicore.core.scheduling.availability import LocalRange
 from clinicore.core.scheduling.rules import MAXIMUM_LENGTH
 from clinicore.core.scheduling.schemas import BookingRequest
+from clinicore.core.tenancy.permissions import Permission
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import InvalidInput
 from clinicore.requests import RuntimeDep, SessionDep
@@ -42,9 +43,9 @@ from clinicore.web.console.form_models import (
 )
 from clinicore.web.console.forms import Refusal, refusal_context, submit_form
 from clinicore.web.console.routes import render
-from clinicore.web.console.session import CurrentUser
+from clinicore.web.console.session import CurrentUser, require
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[require(Permission.book)])
 
 APPOINTMENT_PAGE = 500
 OVERRIDES_AHEAD = timedelta(days=366)

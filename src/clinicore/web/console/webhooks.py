@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinicore.core.audit.service import Actor
 from clinicore.core.events import service as events_service
 from clinicore.core.events.schemas import AttemptFilter, AttemptQuery
+from clinicore.core.tenancy.permissions import Permission
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import InvalidInput
 from clinicore.requests import RuntimeDep, SessionDep
@@ -31,9 +32,9 @@ from clinicore.web.console.form_models import (
 )
 from clinicore.web.console.forms import FormT, Refusal, refusal_context, submit_form, unstorable_text
 from clinicore.web.console.routes import render
-from clinicore.web.console.session import CurrentUser
+from clinicore.web.console.session import CurrentUser, require
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[require(Permission.manage_webhooks)])
 
 ATTEMPTS_SHOWN = 100
 # What a finished action says on the page it redirects to (never text taken from the URL).

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,10 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from clinicore.core.accounts import service as accounts_service
-from clinicore.core.accounts.service import SignedInDesk, SignInThrottle
+from clinicore.core.accounts.service import SignedInDesk
 from clinicore.core.models import DeskAccountKind
 from clinicore.kit.errors import Forbidden
 from clinicore.requests import RuntimeDep, SessionDep
-from clinicore.runtime import Runtime
 from clinicore.web.console.forms import Refusal
 
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
@@ -94,17 +92,6 @@ class Desk:
 
     def error_page(self, request: Request, *, status_code: int, title: str, message: str) -> HTMLResponse:
         return self.render(request, "desk/error.html", status_code=status_code, title=title, message=message)
-
-
-def new_login_csrf_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def sign_in_throttle(runtime: Runtime) -> SignInThrottle:
-    settings = runtime.settings
-    return SignInThrottle(
-        runtime.rate_limiter, settings.login_attempts_per_window, settings.login_window_seconds
-    )
 
 
 def forbidden_first(

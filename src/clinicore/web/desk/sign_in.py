@@ -1,5 +1,7 @@
 """A desk's sign-in page, sign-in and sign-out: the same for every desk (desk.py), in the core's words
-(core/accounts/service.py: argon2id, throttling, server-side sessions)."""
+(core/accounts/service.py: argon2id, throttling, server-side sessions). The sign-in form's token is
+bound to a pre-session cookie by an HMAC of the secret key (kit/login_csrf.py), the desk's cookie name
+its purpose."""
 
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from clinicore.core.accounts import service as accounts_service
 from clinicore.core.accounts.service import SignedInDesk
+from clinicore.kit import login_csrf
 from clinicore.kit.errors import RateLimited
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.runtime import Runtime
 from clinicore.web.console.forms import Refusal, submit_form
-from clinicore.web.desk.desk import Desk, new_login_csrf_token, sign_in_throttle
+from clinicore.web.console.session import client_address, sign_in_throttle
+from clinicore.web.desk.desk import Desk
 from clinicore.web.desk.forms import EmptyForm, SignInForm
 
 SIGNED_OUT = "signed-out"
@@ -34,7 +38,10 @@ def sign_in_router(desk: Desk) -> APIRouter:
         notice: str | None = None,
         status_code: int = 200,
     ) -> Response:
-        token = new_login_csrf_token()
+        pre_session_id = login_csrf.new_pre_session_id()
+        token = login_csrf.login_token(
+            runtime.settings.secret_key, purpose=desk.login_csrf_cookie, pre_session_id=pre_session_id
+        )
         response = desk.render(
             request,
             "desk/sign_in.html",
@@ -46,7 +53,7 @@ def sign_in_router(desk: Desk) -> APIRouter:
         )
         response.set_cookie(
             desk.login_csrf_cookie,
-            token,
+            pre_session_id,
             max_age=3600,
             httponly=True,
             samesite="strict",
@@ -66,15 +73,13 @@ def sign_in_router(desk: Desk) -> APIRouter:
 
     @router.post(desk.sign_in_path)
     async def sign_in(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
-        client_address = request.client.host if request.client else "unknown"
-
         async def act(form: SignInForm) -> Response:
             opened = await accounts_service.sign_in(
                 session,
                 kind=desk.kind,
                 email=form.email,
                 password=form.password,
-                client_address=client_address,
+                client_address=client_address(request),
                 throttle=sign_in_throttle(runtime),
                 clock=runtime.clock,
             )
@@ -106,7 +111,11 @@ def sign_in_router(desk: Desk) -> APIRouter:
         return await submit_form(
             request,
             session,
-            csrf_token=request.cookies.get(desk.login_csrf_cookie),
+            csrf_token=login_csrf.expected_login_token(
+                runtime.settings.secret_key,
+                purpose=desk.login_csrf_cookie,
+                pre_session_id=request.cookies.get(desk.login_csrf_cookie),
+            ),
             form=SignInForm,
             act=act,
             refused=refused,

@@ -4,13 +4,15 @@ patient is on (``core/telehealth/visit.py``); each form posts to one route that 
 No sign-in: the signed link is the credential. Every request checks the signature (carried in every
 link and form action); a wrong one answers 404 like a meeting that does not exist, a genuine link past
 its ``expires`` 410. Forms carry a CSRF token bound to the meeting. A cancelled or finished visit shows
-a page in the clinic's brand (410). Pages are never cached and never send a Referer (the link is a
+a page in the clinic's brand (410). Every page wears the clinic's look: its name on its partner's dress
+(core/tenancy/brand.py). Pages are never cached and never send a Referer (the link is a
 credential).
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +32,7 @@ from clinicore.core.telehealth import call as call_service
 from clinicore.core.telehealth import visit as visit_service
 from clinicore.core.telehealth.invites import meeting_path
 from clinicore.core.telehealth.visit import Visit, VisitStep
+from clinicore.core.tenancy.brand import Brand, brand_for_clinic
 from clinicore.kit.errors import CoreError, NotFound
 from clinicore.requests import RuntimeDep, SessionDep, bind_clinic, bound_upload_body
 from clinicore.runtime import Runtime
@@ -53,6 +56,8 @@ PAGE_HEADERS = {
     "X-Robots-Tag": "noindex",
 }
 POLL_SECONDS = 3
+LOOK = "patient_look"  # the request state's key of the visit's Brand (see _dress)
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}")
 OUTCOME_SENTENCES = {
     ExamOutcome.approved: "Your provider approved your treatment.",
     ExamOutcome.rejected: "Your provider could not approve this treatment.",
@@ -84,9 +89,33 @@ class _Refused(Exception):
         self.response = response
 
 
+async def _dress(request: Request, session: AsyncSession, clinic: Clinic | None) -> None:
+    """The look the pages of ``clinic``'s visit wear (base.html): the clinic's name with its colour and
+    logo, or where it has none its partner's (core/tenancy/brand.py). Without a clinic, Clinicore's."""
+    if clinic is not None:
+        request.scope.setdefault("state", {})[LOOK] = await brand_for_clinic(session, clinic.id)
+
+
+def _look_css(look: Brand | None) -> str | None:
+    """The look's colours as CSS variables, only when they are plain hexadecimal colours."""
+    if look is None:
+        return None
+    rules = [
+        f"--{name}: {value};"
+        for name, value in (("brand", look.color), ("accent", look.accent_color))
+        if value and HEX_COLOR.fullmatch(value)
+    ]
+    return f":root {{ {' '.join(rules)} }}" if rules else None
+
+
 def _page(request: Request, template: str, context: Mapping[str, Any], *, status_code: int = 200) -> Response:
+    look = request.scope.get("state", {}).get(LOOK)
     return templates.TemplateResponse(
-        request, template, dict(context), status_code=status_code, headers=PAGE_HEADERS
+        request,
+        template,
+        {"look": look, "look_css": _look_css(look), **context},
+        status_code=status_code,
+        headers=PAGE_HEADERS,
     )
 
 
@@ -164,6 +193,7 @@ async def _open(
         link, visit = await open_link(request, session, runtime, meeting_uuid, lock=lock)
     except LinkRefused as refused:
         bind_clinic(request, refused.clinic.id if refused.clinic else None)
+        await _dress(request, session, refused.clinic)
         if refused.status_code == 404:
             raise _not_found(request) from None
         raise _Refused(
@@ -172,6 +202,7 @@ async def _open(
             )
         ) from None
     bind_clinic(request, visit.clinic.id)
+    await _dress(request, session, visit.clinic)
     return link, visit
 
 
