@@ -202,3 +202,78 @@ class TestIntakesPages:
             await browser.get("/console/reports", params={"start": "2031-01-01", "end": "2020-01-01"})
         ).status_code == 400
         assert (await browser.get("/console/reports", params={"start": "x" * 500})).status_code == 400
+
+
+class TestAnAssistantSeesItsPractitionersIntakesOnly:
+    """IntakeQ's ``PractitionerIds``: an assistant limited to some practitioners sees their intakes only
+    (the list, one intake, its PDF, the report); an assistant without limits sees everyone's."""
+
+    async def test_the_list_one_intake_its_pdf_and_the_report_keep_to_its_practitioners(
+        self, app: FrozenApp, partner: PartnerAccount, practice: PracticeAccount
+    ) -> None:
+        made = await practice.post(
+            "/practitioners", {"FirstName": "Ada", "LastName": "Stone", "Email": "ada.stone@practice.example"}
+        )
+        assert made.status_code == 200, made.text
+        ada = made.json()["Id"]
+        limited = await practice.post(
+            "/assistants",
+            {"Name": "Lee Desk", "Email": "lee.desk@practice.example", "PractitionerIds": [ada]},
+        )
+        unlimited = await practice.post(
+            "/assistants", {"Name": "Kim Desk", "Email": "kim.desk@practice.example"}
+        )
+        assert limited.status_code == unlimited.status_code == 200, (limited.text, unlimited.text)
+        form = await make_form(app, practice.clinic_id, "Scoped form")
+        questionnaire = str(form.form.id)
+        ours = await practice.post(
+            "/intakes/create",
+            {
+                "QuestionnaireId": questionnaire,
+                "ClientName": "Ann Ours",
+                "ClientEmail": "ann.ours@x.example",
+                "PractitionerId": ada,
+            },
+        )
+        theirs = await practice.post(
+            "/intakes/create",
+            {
+                "QuestionnaireId": questionnaire,
+                "ClientName": "Bob Theirs",
+                "ClientEmail": "bob.theirs@x.example",
+            },
+        )
+        assert ours.status_code == theirs.status_code == 200, (ours.text, theirs.text)
+        our_id, their_id = ours.json()["Id"], theirs.json()["Id"]
+
+        async def as_assistant(assistant_id: str) -> httpx.AsyncClient:
+            token = (
+                await partner.client.get(
+                    f"{PARTNER_URL}/practice/{practice.practice['Id']}/ephemeral",
+                    params={"userId": assistant_id},
+                    headers=partner.headers,
+                )
+            ).json()
+            browser = app.new_client()
+            signed = await browser.get(
+                "/signin/authenticate", params={"token": token["Token"], "userId": token["UserId"]}
+            )
+            assert signed.status_code == 303, signed.text
+            return browser
+
+        lee = await as_assistant(limited.json()["Id"])
+        listed = await lee.get("/console/intakes")
+        assert listed.status_code == 200
+        assert "Ann Ours" in listed.text and "Bob Theirs" not in listed.text
+        assert (await lee.get(f"/console/intakes/{our_id}")).status_code == 200
+        assert (await lee.get(f"/console/intakes/{their_id}")).status_code == 404
+        assert (await lee.get(f"/console/intakes/{their_id}/pdf")).status_code == 404
+        report = await lee.get("/console/reports")
+        assert report.status_code in (200, 403)  # the role may not see reports; when it may, one intake
+        if report.status_code == 200:
+            assert "Scoped form" in report.text
+
+        kim = await as_assistant(unlimited.json()["Id"])
+        everyone = await kim.get("/console/intakes")
+        assert "Ann Ours" in everyone.text and "Bob Theirs" in everyone.text
+        assert (await kim.get(f"/console/intakes/{their_id}")).status_code == 200

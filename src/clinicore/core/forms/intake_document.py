@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -125,10 +125,18 @@ def _draw_image(pdf: BrandedPdf, data: bytes) -> bool:
 
 
 async def render_pdf(
-    session: AsyncSession, storage: FileStorage, *, clinic_id: uuid.UUID, intake_id: uuid.UUID | str
+    session: AsyncSession,
+    storage: FileStorage,
+    *,
+    clinic_id: uuid.UUID,
+    intake_id: uuid.UUID | str,
+    practitioner_scope: Collection[uuid.UUID] | None = None,
 ) -> bytes:
-    """The PDF of one of the clinic's intakes; another clinic's is missing."""
-    view = await intakes.intake_summary(session, clinic_id=clinic_id, intake_id=intake_id)
+    """The PDF of one of the clinic's intakes; another clinic's, or one outside ``practitioner_scope``,
+    is missing."""
+    view = await intakes.intake_summary(
+        session, clinic_id=clinic_id, intake_id=intake_id, practitioner_scope=practitioner_scope
+    )
     clinic = await session.get(Clinic, clinic_id)
     if clinic is None:
         raise NotFound("intake not found")

@@ -9,10 +9,11 @@ may since have been renamed or removed).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import Clinic, Intake, IntakeStatus
@@ -38,24 +39,44 @@ class IntakeReport:
     total: int
 
 
+def _made(
+    clinic_id: uuid.UUID, since: datetime, before: datetime, practitioner_scope: Collection[uuid.UUID] | None
+) -> ColumnElement[bool]:
+    """The clinic's intakes made in [since, before), of the scope's practitioners (None: everyone's)."""
+    made = and_(Intake.clinic_id == clinic_id, Intake.created_at >= since, Intake.created_at < before)
+    if practitioner_scope is None:
+        return made
+    return and_(made, Intake.practitioner_id.in_(list(practitioner_scope)))
+
+
 async def _counts_by_status(
-    session: AsyncSession, *, clinic_id: uuid.UUID, since: datetime, before: datetime
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    since: datetime,
+    before: datetime,
+    practitioner_scope: Collection[uuid.UUID] | None,
 ) -> dict[str, int]:
     rows = await session.execute(
         select(Intake.status, func.count())
-        .where(Intake.clinic_id == clinic_id, Intake.created_at >= since, Intake.created_at < before)
+        .where(_made(clinic_id, since, before, practitioner_scope))
         .group_by(Intake.status)
     )
     return {status: int(count) for status, count in rows.all()}
 
 
 async def _counts_by_form(
-    session: AsyncSession, *, clinic_id: uuid.UUID, since: datetime, before: datetime
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    since: datetime,
+    before: datetime,
+    practitioner_scope: Collection[uuid.UUID] | None,
 ) -> list[FormCount]:
     submitted = func.sum(case((Intake.status == IntakeStatus.submitted, 1), else_=0))
     rows = await session.execute(
         select(Intake.form_name, func.count(), submitted)
-        .where(Intake.clinic_id == clinic_id, Intake.created_at >= since, Intake.created_at < before)
+        .where(_made(clinic_id, since, before, practitioner_scope))
         .group_by(Intake.form_name)
         .order_by(func.count().desc(), Intake.form_name)
     )
@@ -65,9 +86,15 @@ async def _counts_by_form(
 
 
 async def intake_report(
-    session: AsyncSession, *, clinic_id: uuid.UUID, start: date, end: date
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    start: date,
+    end: date,
+    practitioner_scope: Collection[uuid.UUID] | None = None,
 ) -> IntakeReport:
-    """Counts of the clinic's intakes made from ``start`` to ``end`` (local days, both included)."""
+    """Counts of the clinic's intakes made from ``start`` to ``end`` (local days, both included), of the
+    scope's practitioners (an assistant's; None: everyone's)."""
     if end < start:
         raise InvalidInput("end: must not be before start", field="end")
     if (end - start).days >= MAX_DAYS:
@@ -77,12 +104,16 @@ async def intake_report(
         raise NotFound("clinic not found")
     since = start_of_local_day(start, clinic.time_zone)
     before = start_of_local_day(end + timedelta(days=1), clinic.time_zone)
-    statuses = await _counts_by_status(session, clinic_id=clinic_id, since=since, before=before)
+    statuses = await _counts_by_status(
+        session, clinic_id=clinic_id, since=since, before=before, practitioner_scope=practitioner_scope
+    )
     by_status = {status: statuses.get(status, 0) for status in IntakeStatus}
     return IntakeReport(
         start=start,
         end=end,
         by_status=by_status,
-        by_form=await _counts_by_form(session, clinic_id=clinic_id, since=since, before=before),
+        by_form=await _counts_by_form(
+            session, clinic_id=clinic_id, since=since, before=before, practitioner_scope=practitioner_scope
+        ),
         total=sum(statuses.values()),
     )

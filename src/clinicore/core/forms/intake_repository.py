@@ -4,7 +4,7 @@ caller already proved it may (the form page's password or token)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, func, or_, select
@@ -113,8 +113,10 @@ async def list_intakes(
     client_number: int | None = None,
     external_client_id: str | None = None,
     status: IntakeStatus | None = None,
+    practitioner_scope: Collection[uuid.UUID] | None = None,
 ) -> Sequence[tuple[Intake, Client]]:
-    """The clinic's intakes with their clients, newest first; ``status`` keeps those in that status."""
+    """The clinic's intakes with their clients, newest first; ``status`` keeps those in that status,
+    ``practitioner_scope`` (None: everyone's) those of these practitioners."""
     query = (
         select(Intake, Client)
         .join(Client, Client.id == Intake.client_id)
@@ -127,6 +129,8 @@ async def list_intakes(
         query = query.where(Intake.status == IntakeStatus.submitted)
     if status is not None:
         query = query.where(Intake.status == status)
+    if practitioner_scope is not None:
+        query = query.where(Intake.practitioner_id.in_(list(practitioner_scope)))
     if client_text:
         query = query.where(_client_matches(client_text))
     if client_number is not None:

@@ -42,7 +42,7 @@ import math
 import re
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -411,15 +411,27 @@ async def _intake(session: AsyncSession, intake_id: uuid.UUID | str, *, lock: bo
 
 
 async def _clinic_intake(
-    session: AsyncSession, *, clinic_id: uuid.UUID, intake_id: uuid.UUID | str
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    intake_id: uuid.UUID | str,
+    practitioner_scope: Collection[uuid.UUID] | None = None,
 ) -> Intake:
+    """One of the clinic's intakes; outside ``practitioner_scope`` (an assistant's practitioners, None:
+    everyone's) it reads as missing, as another clinic's does."""
     our_id = parse_intake_id(intake_id)
     found = None
     if our_id is not None:
         found = await repository.intake_of_clinic(session, clinic_id=clinic_id, intake_id=our_id)
-    if found is None:
+    if found is None or not in_scope(found.practitioner_id, practitioner_scope):
         raise NotFound("intake not found")
     return found
+
+
+def in_scope(practitioner_id: uuid.UUID | None, practitioner_scope: Collection[uuid.UUID] | None) -> bool:
+    return practitioner_scope is None or (
+        practitioner_id is not None and practitioner_id in practitioner_scope
+    )
 
 
 async def _files_by_id(session: AsyncSession, intake_id: uuid.UUID) -> dict[str, IntakeFileView]:
@@ -464,10 +476,13 @@ async def intake_view(
     intake_id: uuid.UUID | str,
     secret_box: SecretBox,
     base_url: str,
+    practitioner_scope: Collection[uuid.UUID] | None = None,
 ) -> IntakeView:
     """One of the clinic's intakes with everything the API's Intake object and the console show; another
-    clinic's reads as missing."""
-    intake = await _clinic_intake(session, clinic_id=clinic_id, intake_id=intake_id)
+    clinic's, or one outside ``practitioner_scope``, reads as missing."""
+    intake = await _clinic_intake(
+        session, clinic_id=clinic_id, intake_id=intake_id, practitioner_scope=practitioner_scope
+    )
     return await _view(session, intake, secret_box=secret_box, base_url=base_url)
 
 
@@ -492,10 +507,17 @@ async def _view(session: AsyncSession, intake: Intake, *, secret_box: SecretBox,
 
 
 async def intake_summary(
-    session: AsyncSession, *, clinic_id: uuid.UUID, intake_id: uuid.UUID | str
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    intake_id: uuid.UUID | str,
+    practitioner_scope: Collection[uuid.UUID] | None = None,
 ) -> IntakeSummary:
-    """One of the clinic's intakes with its client and practitioner; another clinic's reads as missing."""
-    intake = await _clinic_intake(session, clinic_id=clinic_id, intake_id=intake_id)
+    """One of the clinic's intakes with its client and practitioner; another clinic's, or one outside
+    ``practitioner_scope``, reads as missing."""
+    intake = await _clinic_intake(
+        session, clinic_id=clinic_id, intake_id=intake_id, practitioner_scope=practitioner_scope
+    )
     client = await repository.get_client(session, clinic_id=clinic_id, client_id=intake.client_id)
     if client is None:
         raise NotFound("intake not found")
@@ -519,12 +541,14 @@ async def list_intakes(
     client_number: int | None = None,
     external_client_id: str | None = None,
     status: IntakeStatus | None = None,
+    practitioner_scope: Collection[uuid.UUID] | None = None,
 ) -> Sequence[IntakeSummary]:
     """The clinic's intakes, newest first, ``PAGE_SIZE`` a page (``page`` from 1). ``client`` finds the
     client by name, email (parts of them, without case) or client number; ``start``/``end`` are dates in
     the clinic's time zone, both included, on the day the intake was made. Only submitted intakes unless
     ``include_unsubmitted``. ``client_number`` and ``external_client_id`` keep one client's intakes;
-    ``status`` keeps the intakes in that status (an unsubmitted one needs ``include_unsubmitted``)."""
+    ``status`` keeps the intakes in that status (an unsubmitted one needs ``include_unsubmitted``);
+    ``practitioner_scope`` (an assistant's practitioners; None: everyone's) keeps those practitioners'."""
     if status is not None and not isinstance(status, IntakeStatus):
         raise _refuse(f"status: one of {', '.join(s.value for s in IntakeStatus)}", "status")
     if page < 1 or page > MAX_PAGE:
@@ -549,6 +573,7 @@ async def list_intakes(
         client_number=client_number,
         external_client_id=_bounded(external_client_id, "external_client_id", MAX_EXTERNAL_ID),
         status=status,
+        practitioner_scope=practitioner_scope,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )

@@ -582,6 +582,22 @@ async def delete_assistant(
     await repository.delete_assistant(session, assistant)
 
 
+async def practitioner_scope(
+    session: AsyncSession, *, clinic_id: uuid.UUID, assistant_id: uuid.UUID | None
+) -> frozenset[uuid.UUID] | None:
+    """Whose records a console user may see: None (everyone's) for anyone but an assistant limited to
+    some practitioners (IntakeQ ``PractitionerIds``), whose ids it is then. A disabled or unknown
+    assistant sees nobody's."""
+    if assistant_id is None:
+        return None
+    assistant = await repository.get_assistant(session, clinic_id=clinic_id, assistant_id=assistant_id)
+    if assistant is None or not assistant.is_active:
+        return frozenset()
+    limits = await repository.assistant_practitioner_ids(session, [assistant.id])
+    chosen = limits.get(assistant.id, [])
+    return frozenset(chosen) if chosen else None
+
+
 async def practitioners_for_assistant(
     session: AsyncSession, *, clinic_id: uuid.UUID, reference: str
 ) -> Sequence[Practitioner]:

@@ -9,6 +9,7 @@ a value that does not read shows the page again with a 400 and the reason, never
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated
@@ -16,10 +17,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.forms import intake_document, intakes
 from clinicore.core.forms.intake_reports import IntakeReport, intake_report
 from clinicore.core.models import FormQuestionKind, IntakeStatus
+from clinicore.core.staff import service as staff_service
 from clinicore.core.tenancy.permissions import Permission
 from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import InvalidInput, NotFound
@@ -43,6 +46,13 @@ STATUS_LABELS = {
     IntakeStatus.submitted: "Submitted",
 }
 SHOWN = {"all": "All forms"} | {status.value: f"{label} only" for status, label in STATUS_LABELS.items()}
+
+
+async def _scope(session: AsyncSession, user: SignedInUser) -> frozenset[uuid.UUID] | None:
+    """Whose intakes the user may see (an assistant limited to some practitioners; None: everyone's)."""
+    return await staff_service.practitioner_scope(
+        session, clinic_id=user.clinic.id, assistant_id=user.user.assistant_id
+    )
 
 
 def _page_number(raw: str) -> int:
@@ -90,6 +100,7 @@ async def intakes_page(
             page=number,
             include_unsubmitted=True,
             status=IntakeStatus(shown) if shown and shown != "all" else None,
+            practitioner_scope=await _scope(session, user),
         )
         rows, has_more = list(listed), len(listed) >= intakes.PAGE_SIZE
     except InvalidInput as exc:
@@ -124,6 +135,7 @@ async def intake_page(
         intake_id=intake_id[:FILTER_LENGTH],
         secret_box=runtime.box,
         base_url=runtime.settings.base_url,
+        practitioner_scope=await _scope(session, user),
     )
     files = {str(file.id): file for file in view.form.files}
     return render(
@@ -145,7 +157,11 @@ async def intake_page(
 @router.get("/console/intakes/{intake_id}/pdf")
 async def intake_pdf(intake_id: str, user: FormsReader, session: SessionDep, runtime: RuntimeDep) -> Response:
     document = await intake_document.render_pdf(
-        session, runtime.storage, clinic_id=user.clinic.id, intake_id=intake_id[:FILTER_LENGTH]
+        session,
+        runtime.storage,
+        clinic_id=user.clinic.id,
+        intake_id=intake_id[:FILTER_LENGTH],
+        practitioner_scope=await _scope(session, user),
     )
     return Response(
         document,
@@ -159,7 +175,10 @@ async def intake_file(
     intake_id: str, file_id: str, user: FormsReader, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     summary = await intakes.intake_summary(
-        session, clinic_id=user.clinic.id, intake_id=intake_id[:FILTER_LENGTH]
+        session,
+        clinic_id=user.clinic.id,
+        intake_id=intake_id[:FILTER_LENGTH],
+        practitioner_scope=await _scope(session, user),
     )
     found = intakes.parse_intake_id(file_id[:FILTER_LENGTH])  # a file id is a UUID too
     if found is None:
@@ -193,7 +212,13 @@ async def reports_page(
     try:
         first = parse_date(start, field="start") if start else today - timedelta(days=REPORT_DAYS - 1)
         last = parse_date(end, field="end") if end else today
-        report = await intake_report(session, clinic_id=user.clinic.id, start=first, end=last)
+        report = await intake_report(
+            session,
+            clinic_id=user.clinic.id,
+            start=first,
+            end=last,
+            practitioner_scope=await _scope(session, user),
+        )
     except InvalidInput as exc:
         error = exc.message
     return render(
