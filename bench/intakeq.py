@@ -18,7 +18,6 @@ import functools
 import json
 import os
 import secrets
-import shutil
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -31,20 +30,15 @@ from bench.harness import (
     BenchOptions,
     Route,
     Scenario,
-    ServerResult,
     ServerUnderTest,
-    format_result,
-    format_scaling,
-    measure_server,
 )
 from bench.scheduling import (
     DEMO_PRACTITIONERS,
     Variants,
-    VaryingBodyWrk,
     VaryingRoute,
     demo_slots,
     expect,
-    server_with_settings,
+    run_with_varying_bodies,
 )
 
 API = "/intakeq/api/v1"
@@ -145,23 +139,7 @@ def intakeq_routes(server: ServerUnderTest) -> list[Route]:
 
 
 def run(options: BenchOptions, out: Callable[[str], None]) -> None:
-    executable = shutil.which("wrk")
-    if executable is None:
-        raise BenchError("wrk is not on PATH (apt-get install -y wrk): per-request bodies need it")
-    generator = VaryingBodyWrk(executable, threads=options.threads)
-    results: list[ServerResult] = []
-    for processes in options.processes:
-        scenario = Scenario(name="intakeq", routes=intakeq_routes)
-        with server_with_settings(
-            database=options.database, processes=processes, postgres_url=options.postgres_url
-        ) as server:
-            result = measure_server(server, [scenario], generator, options)
-        results.append(result)
-        out("")
-        out(format_result(result, generator=generator, options=options))
-    if len(results) > 1:
-        out("")
-        out(format_scaling(results))
+    run_with_varying_bodies(options, Scenario(name="intakeq", routes=intakeq_routes), out)
 
 
 def main(argv: list[str]) -> int:

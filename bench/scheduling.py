@@ -353,14 +353,20 @@ def scheduling_routes(server: ServerUnderTest) -> list[Route]:
     ]
 
 
-def run_http(options: BenchOptions, out: Callable[[str], None]) -> None:
+def run_with_varying_bodies(
+    options: BenchOptions,
+    scenario: Scenario,
+    out: Callable[[str], None],
+    *,
+    after_each: Callable[[ServerResult], None] | None = None,
+) -> None:
+    """Start a server per process count, drive ``scenario`` with wrk and per-request bodies, print."""
     executable = shutil.which("wrk")
     if executable is None:
         raise BenchError("wrk is not on PATH (apt-get install -y wrk): per-request bodies need it")
     generator = VaryingBodyWrk(executable, threads=options.threads)
     results: list[ServerResult] = []
     for processes in options.processes:
-        scenario = Scenario(name="scheduling", routes=scheduling_routes)
         with server_with_settings(
             database=options.database, processes=processes, postgres_url=options.postgres_url
         ) as server:
@@ -368,6 +374,15 @@ def run_http(options: BenchOptions, out: Callable[[str], None]) -> None:
         results.append(result)
         out("")
         out(format_result(result, generator=generator, options=options))
+        if after_each is not None:
+            after_each(result)
+    if len(results) > 1:
+        out("")
+        out(format_scaling(results))
+
+
+def run_http(options: BenchOptions, out: Callable[[str], None]) -> None:
+    def bookings_used(result: ServerResult) -> None:
         for measured in result.measurements:
             route = measured.route
             if isinstance(route, VaryingRoute) and route.variants.count is not None:
@@ -376,9 +391,9 @@ def run_http(options: BenchOptions, out: Callable[[str], None]) -> None:
                     f"{DEMO_HORIZON_DAYS}-day horizon (2 practitioners x 16 slots a weekday); "
                     f"the warm-up and measured runs used at most {route.variants.sent}"
                 )
-    if len(results) > 1:
-        out("")
-        out(format_scaling(results))
+
+    scenario = Scenario(name="scheduling", routes=scheduling_routes)
+    run_with_varying_bodies(options, scenario, out, after_each=bookings_used)
 
 
 # --- availability in process -------------------------------------------------------------------------
