@@ -30,6 +30,7 @@ from clinicore.kit.errors import InvalidInput, NotFound
 from clinicore.kit.paging import one_page
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.web.console.clinic_time import ClinicTime, parse_date
+from clinicore.web.console.filters import digits, page_number, refuse_long_filters
 from clinicore.web.console.form_models import EmptyForm
 from clinicore.web.console.forms import ConsoleForm, Refusal, refusal_context, submit_form
 from clinicore.web.console.routes import render
@@ -40,7 +41,6 @@ EXAMS = require(Permission.handle_exams)
 PATIENTS = require(Permission.see_patients)
 
 PAGE_SIZE = 50
-LAST_PAGE = 10_000  # a page number past this is refused, not sent to the database as a huge offset
 FILTER_LENGTH = 40  # the longest filter value a page sends (a status word, a date, an exam id)
 EXAM_ID_DIGITS = 9  # patient exam ids are 32-bit integers
 STATUS_LABELS = {
@@ -69,30 +69,9 @@ NOTICES = {
 # --- readers: a query value to a value, or an InvalidInput naming the field -------------------------
 
 
-def _digits(text: str) -> bool:
-    """ASCII digits only ("²" is a digit to ``str.isdigit`` but not to ``int``)."""
-    return text.isascii() and text.isdigit()
-
-
-def page_number(raw: str) -> int:
-    """Blank is page 1; anything else a whole number from 1 to ``LAST_PAGE``."""
-    text = raw.strip()
-    if not text:
-        return 1
-    if not _digits(text) or len(text) > len(str(LAST_PAGE)) or not 1 <= int(text) <= LAST_PAGE:
-        raise InvalidInput(f"page: a page number from 1 to {LAST_PAGE}", field="page")
-    return int(text)
-
-
-def _bounded(filters: Mapping[str, str]) -> None:
-    for name, value in filters.items():
-        if len(value) > FILTER_LENGTH:
-            raise InvalidInput(f"{name}: at most {FILTER_LENGTH} characters", field=name)
-
-
 def parse_patient_exam_id(raw: str) -> int:
     """An exam id from the URL; anything else is a page that does not exist."""
-    if not _digits(raw) or len(raw) > EXAM_ID_DIGITS:
+    if not digits(raw) or len(raw) > EXAM_ID_DIGITS:
         raise NotFound("patient exam not found", field="patient_exam_id")
     return int(raw)
 
@@ -107,11 +86,11 @@ def parse_client_id(raw: str) -> uuid.UUID:
 
 
 def exam_filter(local: ClinicTime, filters: Mapping[str, str]) -> ExamFilter:
-    _bounded(filters)
+    refuse_long_filters(filters, longest=FILTER_LENGTH)
     status, exam, mode = filters.get("status", ""), filters.get("exam", ""), filters.get("mode", "")
     if status and status not in ExamListStatus.__members__:
         raise InvalidInput("status: choose one of the listed statuses", field="status")
-    if exam and not (_digits(exam) and len(exam) <= EXAM_ID_DIGITS):
+    if exam and not (digits(exam) and len(exam) <= EXAM_ID_DIGITS):
         raise InvalidInput("exam: choose one of the listed exams", field="exam")
     if mode and mode not in ExamMode.__members__:
         raise InvalidInput("mode: live or test", field="mode")

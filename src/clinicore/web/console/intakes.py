@@ -10,7 +10,6 @@ a value that does not read shows the page again with a 400 and the reason, never
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -28,6 +27,7 @@ from clinicore.core.tenancy.schemas import SignedInUser
 from clinicore.kit.errors import InvalidInput, NotFound
 from clinicore.requests import RuntimeDep, SessionDep
 from clinicore.web.console.clinic_time import ClinicTime, parse_date
+from clinicore.web.console.filters import page_number, refuse_long_filters
 from clinicore.web.console.routes import render
 from clinicore.web.console.session import require
 
@@ -37,7 +37,6 @@ FormsReader = Annotated[SignedInUser, require(Permission.open_forms)]
 ReportsReader = Annotated[SignedInUser, require(Permission.see_reports)]
 
 FILTER_LENGTH = 200
-LAST_PAGE = 10_000
 REPORT_DAYS = 30  # the report's range when none is asked
 STATUS_LABELS = {
     IntakeStatus.created: "Created",
@@ -55,23 +54,6 @@ async def _scope(session: AsyncSession, user: SignedInUser) -> frozenset[uuid.UU
     )
 
 
-def _page_number(raw: str) -> int:
-    text = raw.strip()
-    if not text:
-        return 1
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(LAST_PAGE)) or int(text) > LAST_PAGE:
-        raise InvalidInput(f"page: a page number from 1 to {LAST_PAGE}", field="page")
-    if int(text) < 1:
-        raise InvalidInput(f"page: a page number from 1 to {LAST_PAGE}", field="page")
-    return int(text)
-
-
-def _bounded(filters: Mapping[str, str]) -> None:
-    for name, value in filters.items():
-        if len(value) > FILTER_LENGTH:
-            raise InvalidInput(f"{name}: at most {FILTER_LENGTH} characters", field=name)
-
-
 @router.get("/console/intakes")
 async def intakes_page(
     request: Request,
@@ -87,8 +69,8 @@ async def intakes_page(
     rows: list[intakes.IntakeSummary] = []
     number, has_more, error = 1, False, None
     try:
-        _bounded(filters)
-        number = _page_number(page[:FILTER_LENGTH])
+        refuse_long_filters(filters, longest=FILTER_LENGTH)
+        number = page_number(page[:FILTER_LENGTH])
         if shown and shown not in SHOWN:
             raise InvalidInput(f"shown: one of {', '.join(SHOWN)}", field="shown")
         listed = await intakes.list_intakes(
