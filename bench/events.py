@@ -25,11 +25,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import math
 import multiprocessing
 import os
 import secrets
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -179,6 +182,9 @@ class Phase:
     seconds: float  # first commit -> last arrival
     committing_seconds: float  # first commit -> last commit
     latencies_ms: list[float]  # sorted
+    worker_cpu_seconds: float = 0.0  # CPU the worker processes used meanwhile (burst only)
+    # The slowest 1 %: (latency ms, seconds after the phase's first commit it was committed).
+    slowest: list[tuple[int, float]] = dataclasses.field(default_factory=list)
 
     @property
     def per_second(self) -> float:
@@ -206,22 +212,65 @@ def worker_environment(
     }
 
 
+# ``--profile DIR``: each worker is profiled. With py-spy (on PATH, or named by $PY_SPY) a sampler is
+# attached to it and writes DIR/worker-<n>.svg (a flame graph; ``--profile-format raw`` for collapsed
+# stacks); without py-spy the worker runs under cProfile and writes DIR/worker-<n>.prof when it stops.
+PROFILE_DIR: Path | None = None
+PROFILE_FORMAT = "flamegraph"
+
+
+def py_spy() -> str | None:
+    return os.environ.get("PY_SPY") or shutil.which("py-spy")
+
+
+def worker_command(index: int) -> list[str]:
+    clinicore = str(clinicore_executable())
+    if PROFILE_DIR is None or py_spy() is not None:
+        return [clinicore, "worker"]
+    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    profile = str(PROFILE_DIR / f"worker-{index}.prof")
+    return [sys.executable, "-m", "cProfile", "-o", profile, clinicore, "worker"]
+
+
+def attach_profiler(index: int, pid: int) -> subprocess.Popen[bytes] | None:
+    sampler = py_spy()
+    if PROFILE_DIR is None or sampler is None:
+        return None
+    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    extension = "svg" if PROFILE_FORMAT == "flamegraph" else "txt"
+    output = PROFILE_DIR / f"worker-{index}.{extension}"
+    return subprocess.Popen(
+        [sampler, "record", "--pid", str(pid), "--format", PROFILE_FORMAT, "--output", str(output)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 @contextlib.contextmanager
-def running_workers(count: int, environment: dict[str, str], log_dir: Path) -> Iterator[None]:
-    clinicore = clinicore_executable()
+def running_workers(count: int, environment: dict[str, str], log_dir: Path) -> Iterator[list[int]]:
     processes = []
+    profilers = []
     logs = []
     try:
         for index in range(count):
             log = (log_dir / f"worker-{index}.log").open("wb")
             logs.append(log)
-            processes.append(
-                subprocess.Popen(
-                    [str(clinicore), "worker"], env=environment, stdout=log, stderr=subprocess.STDOUT
-                )
+            process = subprocess.Popen(
+                worker_command(index), env=environment, stdout=log, stderr=subprocess.STDOUT
             )
-        yield
+            processes.append(process)
+            profiler = attach_profiler(index, process.pid)
+            if profiler is not None:
+                profilers.append(profiler)
+        yield [process.pid for process in processes]
     finally:
+        for profiler in profilers:  # py-spy writes its output on SIGINT
+            profiler.send_signal(signal.SIGINT)
+        for profiler in profilers:
+            try:
+                profiler.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                profiler.kill()
         for process in processes:
             process.terminate()
         for process in processes:
@@ -270,6 +319,16 @@ async def emit(
     return committed
 
 
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def phase_result(
     committed: dict[str, float], arrivals: Sequence[tuple[str, str, float]], path: str | None = None
 ) -> Phase:
@@ -284,8 +343,16 @@ def phase_result(
     latencies = sorted((at - committed[webhook_id]) * 1000 for webhook_id, at in relevant)
     seconds = max(at for _, at in relevant) - min(committed.values())
     committing = max(committed.values()) - min(committed.values())
+    started = min(committed.values())
+    slowest = sorted(
+        ((at - committed[webhook_id]) * 1000, committed[webhook_id] - started) for webhook_id, at in relevant
+    )[-max(1, len(relevant) // 100) :]
     return Phase(
-        deliveries=len(relevant), seconds=seconds, committing_seconds=committing, latencies_ms=latencies
+        deliveries=len(relevant),
+        seconds=seconds,
+        committing_seconds=committing,
+        latencies_ms=latencies,
+        slowest=[(round(latency), round(offset, 2)) for latency, offset in slowest],
     )
 
 
@@ -318,15 +385,17 @@ async def run(options: Options, database_url: str, data_dir: Path, receiver_url:
                 )
         environment = worker_environment(data_dir, database_url, settings.secret_key, options.poll_seconds)
         async with httpx.AsyncClient(timeout=10) as client:
-            with running_workers(options.workers, environment, data_dir):
+            with running_workers(options.workers, environment, data_dir) as pids:
                 # Warm-up: the workers are up and delivering before anything is measured.
                 await emit(runtime, clinic.id, 1, per_transaction=1, pace=None)
                 await log.wait_for(client, options.endpoints)
+                cpu_before = cpu_seconds(pids)
                 burst_committed = await emit(
                     runtime, clinic.id, options.events, per_transaction=options.per_transaction, pace=None
                 )
                 await log.wait_for(client, options.endpoints * (1 + options.events))
                 burst = phase_result(burst_committed, log.arrivals)
+                burst = dataclasses.replace(burst, worker_cpu_seconds=cpu_seconds(pids) - cpu_before)
                 pace = max(1.0, burst.per_second / options.endpoints / 2)
                 paced_count = max(20, round(pace * options.paced_seconds))
                 before = len(log.arrivals)
@@ -400,14 +469,17 @@ async def run_hanging(
         environment = worker_environment(data_dir, database_url, secret_key, options.poll_seconds)
         count = round(HANGING_PACE * HANGING_SECONDS)
         async with httpx.AsyncClient(timeout=10) as client:
-            with running_workers(options.workers, environment, data_dir):
+            with running_workers(options.workers, environment, data_dir) as pids:
                 await emit(runtime, clinic.id, 1, per_transaction=1, pace=None)
                 await log.wait_for(client, 1)
+                cpu_before = cpu_seconds(pids)
                 committed = await emit(runtime, clinic.id, count, per_transaction=1, pace=HANGING_PACE)
                 await log.wait_for(client, 1 + count)
                 alone = phase_result(committed, log.arrivals, fast)
+                alone = dataclasses.replace(alone, worker_cpu_seconds=cpu_seconds(pids) - cpu_before)
                 await _add_endpoint(runtime, clinic, receiver_url + "/hang")
                 before = len([1 for path, _, _ in log.arrivals if path == fast])
+                cpu_before = cpu_seconds(pids)
                 committed = await emit(runtime, clinic.id, count, per_transaction=1, pace=HANGING_PACE)
                 deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
                 while len([1 for path, _, _ in log.arrivals if path == fast]) < before + count:
@@ -416,6 +488,7 @@ async def run_hanging(
                     await log.refresh(client)
                     await asyncio.sleep(0.05)
                 beside = phase_result(committed, log.arrivals, fast)
+                beside = dataclasses.replace(beside, worker_cpu_seconds=cpu_seconds(pids) - cpu_before)
         return HangingResult(alone=alone, beside_hanging=beside)
     finally:
         await runtime.close()
@@ -510,6 +583,81 @@ async def run_kills(options: Options, database_url: str, data_dir: Path, receive
         await runtime.close()
 
 
+@dataclass(frozen=True)
+class StatementCount:
+    deliveries: int
+    statements: int
+    transactions: int
+    seconds: float
+
+
+STATEMENT_EVENTS = 1000
+
+
+async def run_statements(database_url: str, data_dir: Path, receiver_url: str) -> StatementCount:
+    """The delivery engine in this process (no cProfile, no subprocess): STATEMENT_EVENTS events
+    committed at once to one endpoint, delivered by ``run_delivery_engine``, counting the SQL
+    statements and transactions it runs (fan-out, claims, records, lease checks: everything)."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy import func, select
+
+    from clinicore.core.models import WebhookDelivery, WebhookDeliveryStatus
+    from clinicore.worker.webhooks import run_delivery_engine
+
+    runtime, clinic, _ = await _bench_runtime(database_url, data_dir)
+    log = ArrivalLog(receiver_url)
+    counts = {"statements": 0, "transactions": 0}
+    counting = False
+
+    def on_statement(*_: Any) -> None:
+        if counting:
+            counts["statements"] += 1
+
+    def on_commit(*_: Any) -> None:
+        if counting:
+            counts["transactions"] += 1
+
+    try:
+        await _add_endpoint(runtime, clinic, receiver_url + "/endpoint-0")
+        await emit(runtime, clinic.id, STATEMENT_EVENTS, per_transaction=100, pace=None)
+        sa_event.listen(runtime.engine.sync_engine, "before_cursor_execute", on_statement)
+        sa_event.listen(runtime.engine.sync_engine, "commit", on_commit)
+        stopping = asyncio.Event()
+        counting = True
+        started = time.monotonic()
+        engine = asyncio.create_task(run_delivery_engine(runtime, stopping))
+        async with httpx.AsyncClient(timeout=10) as client:
+            try:
+                await log.wait_for(client, STATEMENT_EVENTS)
+                # Until every delivery is recorded (the last answers may still be on their way in).
+                deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+                while time.monotonic() < deadline:
+                    counting = False
+                    async with runtime.sessions() as session:
+                        pending = await session.scalar(
+                            select(func.count())
+                            .select_from(WebhookDelivery)
+                            .where(WebhookDelivery.status == WebhookDeliveryStatus.pending)
+                        )
+                    counting = True
+                    if not pending:
+                        break
+                    await asyncio.sleep(0.01)
+            finally:
+                seconds = time.monotonic() - started
+                counting = False
+                stopping.set()
+                await engine
+        return StatementCount(
+            deliveries=STATEMENT_EVENTS,
+            statements=counts["statements"],
+            transactions=counts["transactions"],
+            seconds=seconds,
+        )
+    finally:
+        await runtime.close()
+
+
 def receiver_accept_rate(receiver_url: str, body_size: int, *, connections: int) -> tuple[float, str]:
     generator, _note = choose_load_generator("auto", threads=1)
     route = Route(
@@ -550,7 +698,19 @@ def main_scenario(arguments: argparse.Namespace) -> int:
                 database_url = f"sqlite+aiosqlite:///{data_dir / 'clinicore.db'}"
             upgrade_database(database_url)
             receiver_url = stack.enter_context(running_receiver())
-            if arguments.scenario == "hanging":
+            if arguments.scenario == "statements":
+                counted = asyncio.run(run_statements(database_url, data_dir, receiver_url))
+                print(
+                    f"== webhook delivery engine in process, {label}, {counted.deliveries} events, 1 endpoint"
+                )
+                print(
+                    f"sql      {counted.statements} statements in {counted.transactions} transactions for "
+                    f"{counted.deliveries} deliveries = {counted.statements / counted.deliveries:.2f} "
+                    f"statements and {counted.transactions / counted.deliveries:.3f} transactions per "
+                    f"delivery ({counted.seconds:.2f} s, "
+                    f"{counted.deliveries / counted.seconds:.0f}/s in process)"
+                )
+            elif arguments.scenario == "hanging":
                 hanging = asyncio.run(run_hanging(options, database_url, data_dir, receiver_url))
                 alone, beside = hanging.alone, hanging.beside_hanging
                 print(
@@ -566,6 +726,16 @@ def main_scenario(arguments: argparse.Namespace) -> int:
                     f"{HANG_SECONDS:g} s on every request: p50 {beside.percentile(50):.0f} ms, "
                     f"p99 {beside.percentile(99):.0f} ms "
                     f"(p99 x{beside.percentile(99) / max(alone.percentile(99), 1e-9):.2f})"
+                )
+                print(
+                    f"cpu      the worker used {alone.worker_cpu_seconds:.2f} s alone, "
+                    f"{beside.worker_cpu_seconds:.2f} s beside the hanging endpoint"
+                )
+                print(
+                    "slowest  1 % (ms @ s into the phase): alone "
+                    + ", ".join(f"{ms}@{at:g}" for ms, at in alone.slowest)
+                    + "; beside "
+                    + ", ".join(f"{ms}@{at:g}" for ms, at in beside.slowest)
                 )
             else:
                 killed = asyncio.run(run_kills(options, database_url, data_dir, receiver_url))
@@ -604,12 +774,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument(
         "--scenario",
-        choices=("throughput", "hanging", "kill"),
+        choices=("throughput", "hanging", "kill", "statements"),
         default="throughput",
         help="throughput: burst and paced (default); hanging: a fast endpoint's latency beside one that "
-        "hangs for 15 s; kill: the worker SIGKILLed 1 s into each life during 1,000 events",
+        "hangs for 15 s; kill: the worker SIGKILLed 1 s into each life during 1,000 events; statements: "
+        "the engine in process, SQL statements and transactions per delivery",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="profile the workers: py-spy (PATH or $PY_SPY) writes DIR/worker-<n>.svg, else cProfile "
+        "DIR/worker-<n>.prof (bench/profiles/ is not committed)",
+    )
+    parser.add_argument("--profile-format", choices=("flamegraph", "raw", "speedscope"), default="flamegraph")
     arguments = parser.parse_args(argv)
+    global PROFILE_DIR, PROFILE_FORMAT
+    PROFILE_DIR = arguments.profile
+    PROFILE_FORMAT = arguments.profile_format
     if arguments.scenario != "throughput":
         return main_scenario(arguments)
     options = Options(
@@ -664,6 +845,13 @@ def main(argv: list[str]) -> int:
         f"{burst.per_second:.0f} deliveries/s "
         f"(commit -> delivered p50 {burst.percentile(50):.0f} ms, p99 {burst.percentile(99):.0f} ms, "
         "mostly queueing)"
+    )
+    print(
+        f"cpu      the worker process{'es' if options.workers > 1 else ''} used "
+        f"{burst.worker_cpu_seconds:.2f} s of CPU in the burst = "
+        f"{1000 * burst.worker_cpu_seconds / max(burst.deliveries, 1):.2f} ms per delivery "
+        f"(a ceiling of {burst.deliveries / max(burst.worker_cpu_seconds, 1e-9):.0f} deliveries/s "
+        "per core the worker has to itself)"
     )
     pace = paced.deliveries / options.endpoints / max(paced.seconds, 1e-9)
     print(

@@ -92,6 +92,7 @@ class ServerUnderTest:
     demo: Mapping[str, str]  # the object printed by ``clinicore demo --json``
     environment: Mapping[str, str]  # the environment the server runs with, for ``cli``
     clinicore: Path
+    process_group: int | None = None  # the server's processes, for their CPU time
 
     def bearer(self, demo_field: str = "native_api_key") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.demo[demo_field]}"}
@@ -124,6 +125,9 @@ class Scenario:
     name: str
     routes: Callable[[ServerUnderTest], Sequence[Route]]
     order: int = 100  # scenarios run in (order, name) order; the foundation is 0
+    # Settings the server needs for these routes (e.g. a rate limit no bench would stay under), added to
+    # its environment; they must hold for every scenario's routes, as one server serves them all.
+    server_environment: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -135,10 +139,19 @@ class Measurement:
     p50_ms: float
     p99_ms: float
     errors: int  # socket errors, timeouts and statuses outside the route's expected ones
+    # CPU seconds the server's processes used during the measured run (None when not known): per request,
+    # it moves far less than req/s with what else the machine runs.
+    server_cpu_seconds: float | None = None
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float | None:
+        if self.server_cpu_seconds is None or self.requests == 0:
+            return None
+        return self.server_cpu_seconds / self.requests * 1e6
 
     def ratio_to(self, ceiling: Measurement) -> float:
         return self.per_second / ceiling.per_second if ceiling.per_second > 0 else 0.0
@@ -149,6 +162,8 @@ class ServerResult:
     database: Database
     processes: int
     measurements: list[Measurement]
+    # /healthz of the reference apps (bench/baseline_apps.py) on the same uvicorn, measured just before
+    baselines: list[Measurement] = field(default_factory=list)
 
     @property
     def ceiling(self) -> Measurement:
@@ -525,8 +540,10 @@ def running_server(
     processes: int,
     postgres_url: str = DEFAULT_POSTGRES_URL,
     clinicore: Path | None = None,
+    extra_environment: Mapping[str, str] | None = None,
 ) -> Iterator[ServerUnderTest]:
-    """A fresh data dir (and on PostgreSQL a fresh database), seeded with the demo, served and healthy."""
+    """A fresh data dir (and on PostgreSQL a fresh database), seeded with the demo, served and healthy;
+    ``extra_environment`` (``CLINICORE_*`` settings the scenarios declare) is added to the server's."""
     clinicore = clinicore or clinicore_executable()
     with contextlib.ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clinicore-bench-")))
@@ -535,6 +552,7 @@ def running_server(
         # Nothing from the caller's own CLINICORE_* settings leaks in (their database, Redis, secret key).
         environment = {name: value for name, value in os.environ.items() if not name.startswith("CLINICORE_")}
         environment |= {"CLINICORE_DATA_DIR": str(data_dir), "CLINICORE_BASE_URL": base_url}
+        environment |= dict(extra_environment or {})
         if database == "postgres":
             environment["CLINICORE_DATABASE_URL"] = stack.enter_context(fresh_postgres_database(postgres_url))
         demo = seed_demo(clinicore, environment)
@@ -550,10 +568,45 @@ def running_server(
             demo=demo,
             environment=environment,
             clinicore=clinicore,
+            process_group=process.pid,
         )
 
 
 # --- running and reporting ---------------------------------------------------------------------
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_group_cpu_seconds(group: int) -> float | None:
+    """User + system CPU seconds of every live process of the group (Linux /proc), or None without /proc."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (command) "
+        if int(fields[2]) == group:  # pgrp
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / _CLOCK_TICKS
+
+
+def drive_measuring_cpu(
+    generator: LoadGenerator, base_url: str, route: Route, *, group: int | None, options: BenchOptions
+) -> Measurement:
+    """One measured run, with the CPU time the server's process group spent during it."""
+    before = process_group_cpu_seconds(group) if group is not None else None
+    measured = generator.drive(base_url, route, connections=options.connections, seconds=options.seconds)
+    after = process_group_cpu_seconds(group) if group is not None else None
+    if before is None or after is None:
+        return measured
+    return dataclasses.replace(measured, server_cpu_seconds=after - before)
 
 
 def measure_server(
@@ -569,11 +622,59 @@ def measure_server(
             generator.drive(
                 server.base_url, route, connections=options.connections, seconds=options.warmup_seconds
             )
-        measured = generator.drive(
-            server.base_url, route, connections=options.connections, seconds=options.seconds
+        measured = drive_measuring_cpu(
+            generator, server.base_url, route, group=server.process_group, options=options
         )
         measurements.append(dataclasses.replace(measured, scenario=scenario_name))
     return ServerResult(database=server.database, processes=server.processes, measurements=measurements)
+
+
+# --- the reference apps -----------------------------------------------------------------------
+
+BASELINE_ROUTES = {
+    "bare": Route("/healthz", what="reference: a bare ASGI app on the same uvicorn"),
+    "fastapi": Route("/healthz", what="reference: a one-route FastAPI app on the same uvicorn"),
+}
+
+
+@contextlib.contextmanager
+def serving_baseline(app: str, *, processes: int, log_path: Path) -> Iterator[tuple[str, int]]:
+    """``python -m bench.baseline_apps --app <app>`` on a free loopback port, healthy; yields its URL
+    and process group."""
+    port = free_loopback_port()
+    base_url = f"http://{LOOPBACK}:{port}"
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("CLINICORE_")}
+    root = str(Path(__file__).resolve().parent.parent)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [root, environment.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "bench.baseline_apps", "--app", app, "--port", str(port)]
+    command += ["--workers", str(processes)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_until_healthy(base_url, process, log_path, processes=processes)
+            yield base_url, process.pid
+        finally:
+            _stop_process_group(process)
+
+
+def measure_baselines(
+    generator: LoadGenerator, options: BenchOptions, *, processes: int
+) -> list[Measurement]:
+    """/healthz of the bare ASGI app and of the one-route FastAPI app, each alone on the machine."""
+    measurements = []
+    with tempfile.TemporaryDirectory(prefix="clinicore-bench-baseline-") as scratch:
+        for app, route in BASELINE_ROUTES.items():
+            log_path = Path(scratch) / f"{app}.log"
+            with serving_baseline(app, processes=processes, log_path=log_path) as (url, group):
+                if options.warmup_seconds > 0:
+                    generator.drive(
+                        url, route, connections=options.connections, seconds=options.warmup_seconds
+                    )
+                measured = drive_measuring_cpu(generator, url, route, group=group, options=options)
+                measurements.append(dataclasses.replace(measured, scenario=f"baseline-{app}"))
+    return measurements
 
 
 def _processes_label(processes: int) -> str:
@@ -593,7 +694,7 @@ def _aligned(rows: Sequence[Sequence[str]], *, left: frozenset[int] = frozenset(
 
 
 def format_result(result: ServerResult, *, generator: LoadGenerator, options: BenchOptions) -> str:
-    rows = [("route", "req/s", "p50 ms", "p99 ms", "errors", "x healthz", "what")]
+    rows = [("route", "req/s", "p50 ms", "p99 ms", "errors", "x healthz", "cpu us/req", "what")]
     rows += [
         (
             m.route.label,
@@ -602,16 +703,23 @@ def format_result(result: ServerResult, *, generator: LoadGenerator, options: Be
             f"{m.p99_ms:.1f}",
             str(m.errors),
             f"{m.ratio_to(result.ceiling):.2f}",
+            "-" if m.cpu_us_per_request is None else f"{m.cpu_us_per_request:.0f}",
             m.route.what,
         )
-        for m in result.measurements
+        for m in [result.ceiling, *result.baselines, *result.measurements[1:]]
     ]
     title = (
         f"== {DATABASE_TITLES[result.database]}, {_processes_label(result.processes)}: "
         f"{generator.description}, {options.connections} connections, "
         f"{options.seconds:g} s per route after {options.warmup_seconds:g} s warm-up"
     )
-    return "\n".join([title, *_aligned(rows, left=frozenset({0, 6}))])
+    lines = [title, *_aligned(rows, left=frozenset({0, 7}))]
+    framework = next((m for m in result.baselines if m.scenario == "baseline-fastapi"), None)
+    if framework is not None and framework.per_second > 0:
+        lines.append(
+            f"/healthz is {result.ceiling.per_second / framework.per_second:.2f} of the one-route FastAPI app"
+        )
+    return "\n".join(lines)
 
 
 def format_scaling(results: Sequence[ServerResult]) -> str:
@@ -647,10 +755,25 @@ def result_as_json(result: ServerResult) -> dict[str, object]:
                 "p99_ms": round(m.p99_ms, 2),
                 "errors": m.errors,
                 "ratio_to_healthz": round(m.ratio_to(result.ceiling), 3),
+                "server_cpu_us_per_request": None
+                if m.cpu_us_per_request is None
+                else round(m.cpu_us_per_request, 1),
             }
-            for m in result.measurements
+            for m in [*result.baselines, *result.measurements]
         ],
     }
+
+
+def scenario_environment(scenarios: Sequence[Scenario]) -> dict[str, str]:
+    """Every scenario's ``server_environment`` together; two scenarios asking one setting differently
+    cannot share a server."""
+    merged: dict[str, str] = {}
+    for scenario in scenarios:
+        for name, value in scenario.server_environment.items():
+            if merged.get(name, value) != value:
+                raise BenchError(f"scenario {scenario.name} needs {name}={value}, another {merged[name]}")
+            merged[name] = value
+    return merged
 
 
 def run_bench(
@@ -671,10 +794,15 @@ def run_bench(
     )
     results = []
     for processes in options.processes:
+        baselines = measure_baselines(generator, options, processes=processes)
         with running_server(
-            database=options.database, processes=processes, postgres_url=options.postgres_url
+            database=options.database,
+            processes=processes,
+            postgres_url=options.postgres_url,
+            extra_environment=scenario_environment(scenarios),
         ) as server:
             result = measure_server(server, scenarios, generator, options)
+        result = dataclasses.replace(result, baselines=baselines)
         results.append(result)
         out("")
         out(format_result(result, generator=generator, options=options))

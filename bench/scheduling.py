@@ -33,12 +33,14 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -48,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bench.harness import (
     DATABASE_TITLES,
     DEFAULT_POSTGRES_URL,
+    LOOPBACK_HOSTS,
     BenchError,
     BenchOptions,
     Database,
@@ -73,6 +76,7 @@ from bench.scheduling_seed import SeededClinic, seed_availability_clinic
 from clinicore.config import load_settings
 from clinicore.core.models import Appointment
 from clinicore.core.scheduling import repository as scheduling_repository
+from clinicore.core.scheduling import settings as booking_settings
 from clinicore.core.scheduling import slots as slot_service
 from clinicore.core.scheduling.availability import DayPart
 from clinicore.core.scheduling.rules import MAXIMUM_LENGTH
@@ -86,6 +90,9 @@ DEMO_SLOT = timedelta(minutes=30)
 DEMO_FIRST_HOUR, DEMO_LAST_HOUR = 9, 17
 DEMO_PRACTITIONERS = 2
 DEMO_HORIZON_DAYS = 60  # the demo keeps the default booking settings
+# This bench widens the demo's booking horizon to a year before it books: 8,000 free bookings, enough for
+# every booking row below at a few hundred requests a second.
+BENCH_HORIZON_DAYS = 365
 # A wrk run gets at most this many bodies; more than a run can send on this hardware (a few hundred/s).
 VARIANTS_PER_RUN = 20_000
 AVAILABILITY_WARMUP_ROUNDS = 2
@@ -114,11 +121,13 @@ class Variants:
 
 @dataclass(frozen=True, kw_only=True)
 class VaryingRoute(Route):
-    """A route whose every request sends ``body_head + <the next variant> + body_tail``."""
+    """A route whose every request sends ``body_head + <the next variant> + body_tail``; ``connections``,
+    when given, replaces the run's ``--connections`` for this route."""
 
     body_head: str
     body_tail: str
     variants: Variants = field(compare=False, repr=False)
+    connections: int | None = None
 
 
 _VARYING_BODY_LUA = """
@@ -169,6 +178,8 @@ class VaryingBodyWrk(WrkLoadGenerator):
         )
 
     def drive(self, base_url: str, route: Route, *, connections: int, seconds: float) -> Measurement:
+        if isinstance(route, VaryingRoute) and route.connections is not None:
+            connections = route.connections
         measured = super().drive(base_url, route, connections=connections, seconds=seconds)
         if isinstance(route, VaryingRoute):
             # Each thread steps through every n-th variant at its own pace, so the highest one sent is at
@@ -182,9 +193,10 @@ class VaryingBodyWrk(WrkLoadGenerator):
 
 @contextlib.contextmanager
 def server_with_settings(
-    *, database: Database, processes: int, postgres_url: str
+    *, database: Database, processes: int, postgres_url: str, redis_url: str | None = None
 ) -> Iterator[ServerUnderTest]:
-    """As ``harness.running_server``, with ``SERVER_SETTINGS`` added to the server's environment."""
+    """As ``harness.running_server``, with ``SERVER_SETTINGS`` (and ``redis_url`` as
+    ``CLINICORE_REDIS_URL``, if given) added to the server's environment."""
     clinicore = clinicore_executable()
     with contextlib.ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clinicore-bench-")))
@@ -193,6 +205,8 @@ def server_with_settings(
         environment = {name: value for name, value in os.environ.items() if not name.startswith("CLINICORE_")}
         environment |= {"CLINICORE_DATA_DIR": str(data_dir), "CLINICORE_BASE_URL": base_url}
         environment |= SERVER_SETTINGS
+        if redis_url is not None:
+            environment["CLINICORE_REDIS_URL"] = redis_url
         if database == "postgres":
             environment["CLINICORE_DATABASE_URL"] = stack.enter_context(fresh_postgres_database(postgres_url))
         demo = seed_demo(clinicore, environment)
@@ -215,11 +229,11 @@ def wire_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def demo_slots(now: datetime) -> list[tuple[datetime, datetime]]:
+def demo_slots(now: datetime, horizon_days: int = DEMO_HORIZON_DAYS) -> list[tuple[datetime, datetime]]:
     """The demo clinic's 30-minute slots from tomorrow (New York) to its horizon, earliest first."""
     today = now.astimezone(DEMO_ZONE).date()
     slots = []
-    for offset in range(1, DEMO_HORIZON_DAYS + 1):
+    for offset in range(1, horizon_days + 1):
         day = today + timedelta(days=offset)
         if day.weekday() >= 5:
             continue
@@ -255,20 +269,74 @@ def split_at(payload: dict[str, str], marker: str) -> tuple[str, str]:
     return head, tail
 
 
-def booking_variants(slots: Sequence[tuple[datetime, datetime]]) -> Variants:
-    """Each free slot twice: the two demo practitioners can each take it (no ``assigned_to`` is sent)."""
+def booking_variants(slots: Sequence[tuple[datetime, datetime]], practitioners: Sequence[str]) -> Variants:
+    """Each free slot twice, once per demo practitioner, earliest first. One set of variants is shared by
+    every booking row, so no row sends a slot another row already took; ``booking_body`` sends a variant
+    as it is (no ``assigned_to``: the clinic chooses) or names its practitioner."""
 
     def booking_times(index: int) -> str:
         starts_at, ends_at = slots[index // DEMO_PRACTITIONERS]
-        return f'"scheduled_at": "{wire_time(starts_at)}", "ends_at": "{wire_time(ends_at)}"'
+        practitioner = practitioners[index % DEMO_PRACTITIONERS]
+        return (
+            f'"scheduled_at": "{wire_time(starts_at)}", "ends_at": "{wire_time(ends_at)}", '
+            f'"assigned_to": "{practitioner}"'
+        )
 
     return Variants(booking_times, count=len(slots) * DEMO_PRACTITIONERS)
+
+
+class UnassignedVariants(Variants):
+    """``booking_variants`` without ``assigned_to``, sharing their count of sent ones: slot i's two
+    bookings go to whichever practitioner is free, and take the slot from both as the assigned ones do."""
+
+    def __init__(self, assigned: Variants) -> None:
+        self.assigned = assigned
+        self.make = lambda index: assigned.make(index).rsplit(", ", 1)[0]
+        self.count = assigned.count
+
+    @property
+    def sent(self) -> int:
+        return self.assigned.sent
+
+    @sent.setter
+    def sent(self, value: int) -> None:
+        self.assigned.sent = value
+
+
+async def widen_booking_horizon(server: ServerUnderTest, days: int) -> None:
+    """Arrange the demo clinic's booking horizon through the core, on the server's database (the console's
+    settings form is the only surface that changes it)."""
+    environment = server.environment
+    database = (
+        {"database_url": environment["CLINICORE_DATABASE_URL"]} if server.database == "postgres" else {}
+    )
+    settings = load_settings(
+        data_dir=Path(environment["CLINICORE_DATA_DIR"]), secret_key=secrets.token_urlsafe(40), **database
+    )
+    runtime = Runtime.from_settings(settings)
+    try:
+        clinic_id = uuid.UUID(server.demo["clinic_id"])
+        async with runtime.sessions() as session, session.begin():
+            current = await booking_settings.get_booking_settings(session, clinic_id=clinic_id)
+            await booking_settings.update_booking_settings(
+                session,
+                clinic_id=clinic_id,
+                buffer_before_minutes=current.buffer_before_minutes,
+                buffer_after_minutes=current.buffer_after_minutes,
+                minimum_notice_minutes=current.minimum_notice_minutes,
+                horizon_days=days,
+                default_length_minutes=current.default_length_minutes,
+                slot_interval_minutes=current.slot_interval_minutes,
+            )
+    finally:
+        await runtime.close()
 
 
 def scheduling_routes(server: ServerUnderTest) -> list[Route]:
     """Arrange the leads and the taken slot through the API, then the routes to drive, in order."""
     json_headers = server.bearer("qualifybase_api_key") | {"Content-Type": "application/json"}
     run = secrets.token_hex(4)
+    asyncio.run(widen_booking_horizon(server, BENCH_HORIZON_DAYS))
     with server.http() as client:
         client.headers.update(json_headers)
         booking_lead = expect(client.post(f"{API}/leads", json=lead_payload(f"booking-{run}")), 201, "lead")
@@ -276,12 +344,18 @@ def scheduling_routes(server: ServerUnderTest) -> list[Route]:
         expect(client.post(f"{API}/leads", json=lead_payload(updated_id)), 201, "lead to update")
         unchanged = lead_payload(unchanged_id)
         expect(client.post(f"{API}/leads", json=unchanged), 201, "lead to leave unchanged")
-        slots = demo_slots(datetime.now(UTC))
+        slots = demo_slots(datetime.now(UTC), BENCH_HORIZON_DAYS)
         taken, free = slots[0], slots[1:]
         booking = {"lead_id": booking_lead["id"], "title": "Bench consultation"}
         taken_booking = booking | {"scheduled_at": wire_time(taken[0]), "ends_at": wire_time(taken[1])}
-        for practitioner in range(DEMO_PRACTITIONERS):
-            expect(client.post(f"{API}/appointments", json=taken_booking), 201, f"booking {practitioner + 1}")
+        practitioners = [
+            str(
+                expect(client.post(f"{API}/appointments", json=taken_booking), 201, f"booking {n + 1}")[
+                    "assigned_to"
+                ]
+            )
+            for n in range(DEMO_PRACTITIONERS)
+        ]
         expect(client.post(f"{API}/appointments", json=taken_booking), 409, "booking a taken slot")
 
     marker = "@variant@"
@@ -289,6 +363,11 @@ def scheduling_routes(server: ServerUnderTest) -> list[Route]:
     update_head, update_tail = split_at(lead_payload(updated_id, notes=marker), marker)
     booking_head = json.dumps(booking)[:-1] + ", "
     return [
+        Route(
+            "/api/me",
+            headers=server.bearer("native_api_key"),
+            what="the native API's key lookup: the scale-out row of issue 17",
+        ),
         Route(
             f"{API}/me",
             headers=server.bearer("qualifybase_api_key"),
@@ -322,16 +401,7 @@ def scheduling_routes(server: ServerUnderTest) -> list[Route]:
             expected_statuses=frozenset({200}),
             what="upsert, unchanged: the same payload each request; nothing written",
         ),
-        VaryingRoute(
-            f"{API}/appointments",
-            method="POST",
-            headers=json_headers,
-            body_head=booking_head,
-            body_tail="}",
-            variants=booking_variants(free),
-            expected_statuses=frozenset({201}),
-            what="book a new free slot: lock, re-check the rules, insert, event",
-        ),
+        *booking_routes(json_headers, booking_head, booking_variants(free, practitioners)),
         Route(
             f"{API}/appointments",
             method="POST",
@@ -353,12 +423,43 @@ def scheduling_routes(server: ServerUnderTest) -> list[Route]:
     ]
 
 
+def booking_routes(headers: dict[str, str], body_head: str, assigned: Variants) -> list[VaryingRoute]:
+    """A new free slot per request: the clinic choosing the practitioner, then the booking naming one;
+    each with every connection of the run and with one (more connections must not book fewer)."""
+    unassigned = UnassignedVariants(assigned)
+    rows = [
+        (
+            unassigned,
+            None,
+            "book a new free slot, no assigned_to: lock both, re-check the rules, insert, event",
+        ),
+        (unassigned, 1, "the same, 1 connection"),
+        (assigned, None, "book a new free slot, assigned_to: lock one, re-check, insert, event"),
+        (assigned, 1, "the same, 1 connection"),
+    ]
+    return [
+        VaryingRoute(
+            f"{API}/appointments",
+            method="POST",
+            headers=headers,
+            body_head=body_head,
+            body_tail="}",
+            variants=variants,
+            connections=connections,
+            expected_statuses=frozenset({201}),
+            what=what,
+        )
+        for variants, connections, what in rows
+    ]
+
+
 def run_with_varying_bodies(
     options: BenchOptions,
     scenario: Scenario,
     out: Callable[[str], None],
     *,
     after_each: Callable[[ServerResult], None] | None = None,
+    redis_url: str | None = None,
 ) -> None:
     """Start a server per process count, drive ``scenario`` with wrk and per-request bodies, print."""
     executable = shutil.which("wrk")
@@ -368,7 +469,10 @@ def run_with_varying_bodies(
     results: list[ServerResult] = []
     for processes in options.processes:
         with server_with_settings(
-            database=options.database, processes=processes, postgres_url=options.postgres_url
+            database=options.database,
+            processes=processes,
+            postgres_url=options.postgres_url,
+            redis_url=redis_url,
         ) as server:
             result = measure_server(server, [scenario], generator, options)
         results.append(result)
@@ -381,19 +485,31 @@ def run_with_varying_bodies(
         out(format_scaling(results))
 
 
-def run_http(options: BenchOptions, out: Callable[[str], None]) -> None:
+def run_http(options: BenchOptions, out: Callable[[str], None], *, redis_url: str | None = None) -> None:
     def bookings_used(result: ServerResult) -> None:
-        for measured in result.measurements:
-            route = measured.route
-            if isinstance(route, VaryingRoute) and route.variants.count is not None:
-                out(
-                    f"{route.label}: {route.variants.count} free bookings from tomorrow to the demo's "
-                    f"{DEMO_HORIZON_DAYS}-day horizon (2 practitioners x 16 slots a weekday); "
-                    f"the warm-up and measured runs used at most {route.variants.sent}"
-                )
+        bookings = [
+            m for m in result.measurements if isinstance(m.route, VaryingRoute) and m.route.connections
+        ]
+        for single in bookings:
+            # Each 1-connection row follows the row it repeats with every connection.
+            index = result.measurements.index(single)
+            many = result.measurements[index - 1]
+            out(
+                f"{single.route.label} ({many.route.what.split(':')[0]}): {many.per_second:.0f} req/s with "
+                f"{options.connections} connections, {single.per_second:.0f} with 1: "
+                f"x{many.per_second / single.per_second if single.per_second else float('nan'):.2f}"
+            )
+        first = bookings[0].route if bookings else None
+        if isinstance(first, VaryingRoute) and first.variants.count is not None:
+            variants = first.variants
+            out(
+                f"{variants.count} free bookings from tomorrow to the {BENCH_HORIZON_DAYS}-day horizon the "
+                f"bench gives the demo (2 practitioners x 16 slots a weekday); the booking rows used at most "
+                f"{variants.sent}"
+            )
 
     scenario = Scenario(name="scheduling", routes=scheduling_routes)
-    run_with_varying_bodies(options, scenario, out, after_each=bookings_used)
+    run_with_varying_bodies(options, scenario, out, after_each=bookings_used, redis_url=redis_url)
 
 
 # --- availability in process -------------------------------------------------------------------------
@@ -538,6 +654,15 @@ def run_availability(
 # --- command line ----------------------------------------------------------------------------------
 
 
+def loopback_redis(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parsed = urlsplit(url)
+    if parsed.scheme != "redis" or parsed.hostname not in LOOPBACK_HOSTS:
+        raise BenchError(f"--redis-url must be a redis:// URL on 127.0.0.1, not {url!r}")
+    return url
+
+
 def process_counts(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in text.split(",") if part.strip())
@@ -580,6 +705,10 @@ def main(argv: list[str]) -> int:
         help="also seed this many completed appointments before the window (default 0)",
     )
     parser.add_argument("--only", choices=("http", "availability"), help="run only one of the two parts")
+    parser.add_argument(
+        "--redis-url",
+        help="a local Redis (redis://127.0.0.1:6379/<db>) for the server: limits shared by its processes",
+    )
     arguments = parser.parse_args(argv)
     out = functools.partial(print, flush=True)
     stop_on_termination_signals()
@@ -604,7 +733,7 @@ def main(argv: list[str]) -> int:
             f"by the server, wrk and the database; load average {os.getloadavg()[0]:.2f} before the run"
         )
         if arguments.only != "availability":
-            run_http(options, out)
+            run_http(options, out, redis_url=loopback_redis(arguments.redis_url))
         if arguments.only != "http":
             run_availability(
                 options.database,

@@ -26,6 +26,7 @@ from clinicore.surfaces.registry import SURFACES, surface_answering_errors_for
 from clinicore.surfaces.subapp import ErrorRenderer
 from clinicore.web.book.routes import router as booking_widget_router
 from clinicore.web.calendars import router as calendar_feed_router
+from clinicore.web.call.rooms import router as call_rooms_router
 from clinicore.web.call.routes import router as call_router
 from clinicore.web.console.booking_widget import router as console_booking_widget_router
 from clinicore.web.console.calendar_actions import router as console_calendar_actions_router
@@ -37,6 +38,7 @@ from clinicore.web.console.prescriptions import router as console_prescriptions_
 from clinicore.web.console.providers import router as console_providers_router
 from clinicore.web.console.routes import router as console_router
 from clinicore.web.console.scheduling import router as console_scheduling_router
+from clinicore.web.console.services_page import router as console_services_router
 from clinicore.web.console.session import CsrfRejected, SignInRequired, sign_in_url
 from clinicore.web.console.settings_pages import router as console_settings_router
 from clinicore.web.console.sso import router as console_sso_router
@@ -153,11 +155,13 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(patient_router)
     app.include_router(intake_form_router)
     app.include_router(call_router)
+    app.include_router(call_rooms_router)
     app.include_router(console_sso_router)
     app.include_router(console_intakes_router)
     app.include_router(booking_widget_router)
     app.include_router(console_calendar_actions_router)
     app.include_router(console_booking_widget_router)
+    app.include_router(console_services_router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in_required(_request: Request, exc: SignInRequired) -> Response:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,15 +14,44 @@ from clinicore.core.telehealth import attachments as attachments_service
 from clinicore.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+# An async function, not a plain one: FastAPI runs a plain dependency in its thread pool.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_READS_ONLY = "clinicore_reads_only"
+_AFTER_COMMIT = "clinicore_after_commit"
+
+
+def reads_only(endpoint: Endpoint) -> Endpoint:
+    """Mark a route whose unit of work only reads: its request transaction is a reader's (no write lock
+    on SQLite, READ ONLY on PostgreSQL; a write in it raises, see kit/db.py). A write such a request
+    needs is queued with ``after_commit`` and runs in a writer's transaction of its own."""
+    setattr(endpoint, _READS_ONLY, True)
+    return endpoint
+
+
+def route_reads_only(request: Request) -> bool:
+    return bool(getattr(request.scope.get("endpoint"), _READS_ONLY, False))
+
+
+def after_commit(request: Request, action: Callable[[Runtime], Awaitable[None]]) -> None:
+    """Run ``action`` once the request's transaction has committed and given its connection back (so a
+    writer it opens never waits for a connection the same request holds), before the response is sent."""
+    request.scope.setdefault("state", {}).setdefault(_AFTER_COMMIT, []).append(action)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed before the response is sent (or rolled back on error)."""
-    async with get_runtime(request).sessions() as session, session.begin():
+    """One transaction per request, committed before the response is sent (or rolled back on error): a
+    reader's for a route marked ``reads_only``, a writer's otherwise."""
+    runtime: Runtime = request.app.state.runtime
+    sessions = runtime.read_sessions if route_reads_only(request) else runtime.sessions
+    async with sessions() as session, session.begin():
         yield session
+    for action in request.scope.get("state", {}).pop(_AFTER_COMMIT, ()):
+        await action(runtime)
 
 
 def bind_clinic(request: Request, clinic_id: uuid.UUID | None) -> None:

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from clinicore.config import Settings
+from clinicore.kit import public_links
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.crypto import SecretBox
-from clinicore.kit.db import create_engine, create_sessionmaker
+from clinicore.kit.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from clinicore.kit.links import LinkSigner
 from clinicore.kit.rate_limit import RateLimiter
 from clinicore.kit.storage import FileStorage, build_storage
@@ -23,6 +24,12 @@ class Runtime:
     box: SecretBox
     rate_limiter: RateLimiter
     clock: Clock = field(default=system_clock)
+    # Units of work that only read: no write lock on SQLite, READ ONLY on PostgreSQL (kit/db.py).
+    read_sessions: async_sessionmaker[AsyncSession] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.read_sessions = create_read_sessionmaker(self.engine)
+        public_links.configure(self.links)
 
     @property
     def links(self) -> LinkSigner:

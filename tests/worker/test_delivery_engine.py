@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import select, text
 
 from clinicore.core.events import dispatch
+from clinicore.core.events.delivery import webhook_client
 from clinicore.core.events.schemas import Lease
 from clinicore.core.models import Clinic, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus
 from clinicore.kit.db import transaction
@@ -46,7 +47,7 @@ async def running_engine(runtime: Runtime, clinic: Clinic, **limits: int) -> Asy
     polled = dataclasses.replace(
         runtime, settings=runtime.settings.model_copy(update={"worker_poll_seconds": 0.02})
     )
-    async with httpx.AsyncClient(timeout=15) as client:
+    async with webhook_client(allow_private=True) as client:
         engine = DeliveryEngine(polled, client, clinic_id=clinic.id, **limits)
         task = asyncio.create_task(engine.run(stopping))
         try:

@@ -1,4 +1,5 @@
-"""The demo practice's booking catalog: two services, one location, reminders a day ahead, and the
+"""The demo practice's booking catalog: two services (``Follow Up`` seen by video), one location,
+reminders a day ahead, and the
 address of its public booking page (``web/book/``). Every practitioner offers every service, so the
 practice's two practitioners are bookable on both. Nothing is made twice."""
 
@@ -16,7 +17,8 @@ from clinicore.runtime import Runtime
 
 DEMO_SERVICES = (
     ServiceInput(name="Initial Consultation", duration_minutes=60, price=Decimal("150.00")),
-    ServiceInput(name="Follow Up", duration_minutes=30, price=Decimal("75.00")),
+    # A follow-up is seen by video: its appointments get a video room (docs/compat/intakeq.md).
+    ServiceInput(name="Follow Up", duration_minutes=30, price=Decimal("75.00"), telehealth=True),
 )
 DEMO_LOCATION = LocationInput(
     name="Main Office",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 import secrets
-import signal
 import uuid
 from typing import Annotated, Any
 
@@ -51,10 +50,15 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="API processes.")] = 1,
     embedded_worker: Annotated[
-        bool, typer.Option("--embedded-worker/--no-embedded-worker", help="Run the job worker in-process.")
+        bool,
+        typer.Option(
+            "--embedded-worker/--no-embedded-worker",
+            help="Run the job worker: in the API process, or in one process of its own with --workers > 1.",
+        ),
     ] = True,
 ) -> None:
-    """Migrate, then serve the APIs, the pages and (by default) the worker loop in one process."""
+    """Migrate, then serve the APIs, the pages and (by default) the worker loop: in the one API process, or
+    in a process of its own beside several (``--workers``)."""
     settings = settings_or_exit()
     upgrade_database(settings.resolved_database_url)
     console.print(
@@ -81,25 +85,20 @@ def serve(
         return
     import os
 
-    os.environ["CLINICORE_EMBEDDED_WORKER"] = "1" if embedded_worker else "0"
-    uvicorn.run("clinicore.asgi:create_app_from_environment", factory=True, workers=workers, **options)
+    from clinicore.cli.serve import worker_process
+
+    # Several API processes: the worker loop runs once, in a process of its own (cli/serve.py).
+    os.environ["CLINICORE_EMBEDDED_WORKER"] = "0"
+    with worker_process() if embedded_worker else contextlib.nullcontext():
+        uvicorn.run("clinicore.asgi:create_app_from_environment", factory=True, workers=workers, **options)
 
 
 @app.command()
 def worker() -> None:
     """Run the job worker alone (any number of them on PostgreSQL)."""
-    from clinicore.worker.loop import Worker
+    from clinicore.cli.serve import run_worker_process
 
-    settings = settings_or_exit()
-
-    async def _run(runtime: Runtime) -> None:
-        loop_worker = Worker(runtime)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, loop_worker.stop)
-        await loop_worker.run_forever()
-
-    run_with_runtime(settings, _run)
+    run_worker_process()
 
 
 @app.command()

@@ -10,15 +10,19 @@ partner API), which belongs to a partner and no clinic, and returns a ``PartnerC
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from fastapi import Request
+from sqlalchemy.orm.attributes import set_committed_value
 
-from clinicore.core.models import ApiKeyKind
+from clinicore.core.models import ApiKey, ApiKeyKind
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.core.tenancy.schemas import ClinicCaller, PartnerCaller
+from clinicore.kit.db import reads_only, transaction
 from clinicore.kit.errors import Unauthorized
-from clinicore.requests import RuntimeDep, SessionDep, bind_clinic
+from clinicore.requests import RuntimeDep, SessionDep, after_commit, bind_clinic
 from clinicore.runtime import Runtime
 
 KeyReader = Callable[[Request], Awaitable[str | None]]
@@ -37,6 +41,32 @@ async def read_bearer_token(request: Request) -> str | None:
     return bearer_token(request)
 
 
+# The last touch this process queued per key: concurrent requests with one key queue one writer, not one each.
+_QUEUED_TOUCHES: dict[uuid.UUID, datetime] = {}
+_QUEUED_TOUCHES_LIMIT = 10_000
+
+
+def _touch_after_commit(request: Request, key: ApiKey, now: datetime) -> None:
+    """A read-only request's key touch: shown on the key at once (without a write in the reader), written
+    by a writer of its own once the request's transaction is over."""
+    if not tenancy_service.key_touch_due(key, now):
+        return
+    set_committed_value(key, "last_used_at", now)
+    queued = _QUEUED_TOUCHES.get(key.id)
+    if queued is not None and now - tenancy_service.KEY_TOUCH_INTERVAL < queued <= now:
+        return
+    if len(_QUEUED_TOUCHES) >= _QUEUED_TOUCHES_LIMIT:
+        _QUEUED_TOUCHES.clear()
+    _QUEUED_TOUCHES[key.id] = now
+    key_id = key.id
+
+    async def touch(runtime: Runtime) -> None:
+        async with transaction(runtime.sessions) as writer:
+            await tenancy_service.touch_key(writer, key_id=key_id, now=now)
+
+    after_commit(request, touch)
+
+
 def authenticated(
     kind: ApiKeyKind,
     *,
@@ -51,14 +81,17 @@ def authenticated(
         raw = await read_key(request)
         if raw is None:
             raise Unauthorized(missing)
+        reader = reads_only(session)
         try:
             caller = await tenancy_service.authenticate_clinic_key(
-                session, kind=kind, raw=raw, clock=runtime.clock
+                session, kind=kind, raw=raw, clock=runtime.clock, touch=not reader
             )
         except Unauthorized:
             if invalid is None:
                 raise
             raise Unauthorized(invalid) from None
+        if reader:
+            _touch_after_commit(request, caller.key, runtime.clock.now())
         bind_clinic(request, caller.clinic.id)
         if then is not None:
             await then(request, caller, runtime)

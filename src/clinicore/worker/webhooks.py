@@ -4,12 +4,14 @@ while we wait on a receiver.
 The engine (``DeliveryEngine``) runs beside the worker loop in every worker process (``clinicore
 worker``, or embedded in ``clinicore serve``):
 
-- Its dispatcher fans new events out (a short transaction), then claims as many due deliveries as it
-  has free slots: a short transaction takes them ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite's
-  single writer does the same) and writes a lease, "host:pid" until now + 60 s, and commits.
-- Each claimed delivery is sent in its own task on one shared HTTP client (connections reused per
-  host), at most ``webhook_concurrency`` at once per worker and ``webhook_endpoint_concurrency`` at one
-  endpoint (leases of every worker count): a slow or failing endpoint only uses its own slots.
+- At each poll its dispatcher fans new events out and claims as many due deliveries as it has free
+  slots, in one short transaction: the claim takes them ``FOR UPDATE SKIP LOCKED`` (PostgreSQL;
+  SQLite's single writer does the same), writes a lease, "host:pid" until now + 60 s, and commits.
+  A slot freed where the last claim left deliveries behind brings a claim of its own.
+- Each claimed delivery is sent in its own task on one shared ``WebhookClient`` (keep-alive
+  connections per origin), at most ``webhook_concurrency`` at once per worker and
+  ``webhook_endpoint_concurrency`` at one endpoint (leases of every worker count): a slow or failing
+  endpoint only uses its own slots.
 - A finished send is recorded in a short transaction of its own (attempts finished at the same moment
   share one), which gives the lease back.
 
@@ -30,12 +32,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
-import httpx
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.events import dispatch
-from clinicore.core.events.delivery import send_webhook, webhook_client
+from clinicore.core.events.delivery import WebhookClient, send_webhook, webhook_client
 from clinicore.core.events.schemas import AttemptResult, Lease, WebhookRequest
 from clinicore.kit.db import transaction
 from clinicore.kit.observability import get_logger
@@ -52,6 +53,12 @@ DEAD_HOLDER_CHECK_SECONDS = 1.0
 RECORD_BATCH = 200
 # On stop, in-flight sends get this long to finish; the rest are cancelled and their leases given back.
 STOP_GRACE_SECONDS = 5.0
+# A slot freed where the last claim left deliveries behind (an endpoint at its limit or in strict order,
+# or this worker at its own) brings the next claim once this share of the per-endpoint limit came free
+# there, or CLAIM_DELAY_SECONDS later, or at once when nothing is in flight: one claim transaction for a
+# handful of deliveries instead of one per answer. A slot freed elsewhere waits for the next fan-out.
+CLAIM_BATCH_SHARE = 0.5
+CLAIM_DELAY_SECONDS = 0.005
 # How often a busy engine logs how many attempts it recorded.
 LOG_EVERY_SECONDS = 1.0
 # A pass (``deliver_due_webhooks``) ends after this many attempts even if more are due.
@@ -117,7 +124,7 @@ class DeliveryEngine:
     def __init__(
         self,
         runtime: Runtime,
-        client: httpx.AsyncClient,
+        client: WebhookClient,
         *,
         clinic_id: uuid.UUID | None = None,
         concurrency: int | None = None,
@@ -138,6 +145,12 @@ class DeliveryEngine:
         self._dead_checked_at = float("-inf")
         self._unlogged = 0
         self._logged_at = float("-inf")
+        # Since the last claim: slots given back at endpoints that claim left deliveries at, and in all.
+        self._freed_where_capped = 0
+        self._freed_since_claim = 0
+        self._capped_endpoints: frozenset[uuid.UUID] = frozenset()
+        self._more_endpoints = False
+        self._claim_batch = max(1, int(self.per_endpoint * CLAIM_BATCH_SHARE))
 
     @property
     def busy(self) -> int:
@@ -155,16 +168,24 @@ class DeliveryEngine:
         next_poll = 0.0
         claim_wanted = False
         waiting_for_slot = False
+        deferred_claim: float | None = None  # when a deferred claim is due
         try:
             while not stopping.is_set():
                 self._slot_freed.clear()
                 try:
-                    if time.monotonic() >= next_poll:
-                        fanned = await self._fan_out()
-                        next_poll = time.monotonic() + (0 if fanned >= dispatch.FAN_OUT_BATCH else poll)
-                        claim_wanted = True
-                    if claim_wanted and self.busy < self.concurrency:
-                        _, waiting_for_slot = await self._claim_and_send()
+                    polling = time.monotonic() >= next_poll
+                    claim_wanted = claim_wanted or polling
+                    can_claim = claim_wanted and self.busy < self.concurrency
+                    if polling or can_claim:  # fan-out and claim share one short transaction
+                        fanned, capped = await self._step(fan_out=polling, claim=can_claim)
+                        if polling:
+                            next_poll = time.monotonic() + (0 if fanned >= dispatch.FAN_OUT_BATCH else poll)
+                        if can_claim:
+                            waiting_for_slot = capped
+                    if claim_wanted:
+                        deferred_claim = None
+                        # At this worker's own limit: the next freed slot claims.
+                        waiting_for_slot = waiting_for_slot or not can_claim
                     claim_wanted = False
                 except Exception as exc:  # the database is away: try again after a poll
                     log.error("webhook dispatch failed", error=type(exc).__name__)
@@ -173,11 +194,21 @@ class DeliveryEngine:
                 waiters = [asyncio.ensure_future(stopping.wait())]
                 if waiting_for_slot or self.busy >= self.concurrency:
                     waiters.append(asyncio.ensure_future(self._slot_freed.wait()))
-                timeout = max(0.0, next_poll - time.monotonic())
+                wake_at = next_poll if deferred_claim is None else min(next_poll, deferred_claim)
+                timeout = max(0.0, wake_at - time.monotonic())
                 await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
-                if self._slot_freed.is_set():
+                # A freed slot is worth a claim only where the last claim left deliveries behind (or
+                # when this worker's own limit did): a fast endpoint that got everything due gets its
+                # next deliveries with the next fan-out, not from a claim after each answer.
+                if self._slot_freed.is_set() and deferred_claim is None and self._claim_may_find_more():
+                    deferred_claim = time.monotonic() + CLAIM_DELAY_SECONDS
+                if deferred_claim is not None and (
+                    self._freed_where_capped >= self._claim_batch
+                    or not self._sending
+                    or time.monotonic() >= deferred_claim
+                ):
                     claim_wanted = True
         finally:
             await self._stop_sending()
@@ -185,6 +216,11 @@ class DeliveryEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await recorder
             await self._record_finished()
+
+    def _claim_may_find_more(self) -> bool:
+        return self._freed_where_capped > 0 or (
+            self._freed_since_claim > 0 and (self._more_endpoints or self.busy + 1 >= self.concurrency)
+        )
 
     async def _record_continuously(self) -> None:
         while True:
@@ -226,22 +262,34 @@ class DeliveryEngine:
 
     # --- the steps ------------------------------------------------------------------------------
 
-    async def _fan_out(self) -> int:
-        async with transaction(self.runtime.sessions) as session:
-            return await fan_out_pending_events(session, self.runtime, clinic_id=self.clinic_id)
-
     async def _claim_and_send(self) -> tuple[int, bool]:
         """Claim what the free slots allow and start sending it; (how many, whether a limit capped it)."""
+        before = len(self._sending)
+        _, capped = await self._step(fan_out=False, claim=True)
+        return len(self._sending) - before, capped
+
+    async def _step(self, *, fan_out: bool, claim: bool) -> tuple[int, bool]:
+        """In one short transaction, fan new events out (``fan_out``) and claim what the free slots
+        allow (``claim``); once committed, start sending the claimed deliveries. Returns how many events
+        were fanned out and whether a limit capped the claim."""
         free = self.concurrency - self.busy
-        if free <= 0:
-            return 0, True
+        if claim and free <= 0:
+            claim = False
+        if claim:
+            self._freed_since_claim = 0
+            self._freed_where_capped = 0
+        fanned = 0
         async with transaction(self.runtime.sessions) as session:
+            if fan_out:
+                fanned = await fan_out_pending_events(session, self.runtime, clinic_id=self.clinic_id)
+            if not claim:
+                return fanned, free <= 0
             if time.monotonic() - self._dead_checked_at >= DEAD_HOLDER_CHECK_SECONDS:
                 self._dead_holders = await dispatch.dead_lease_holders(
                     session, clock=self.runtime.clock, lease=self.lease
                 )
                 self._dead_checked_at = time.monotonic()
-            claim = await dispatch.claim_deliveries(
+            claimed = await dispatch.claim_deliveries(
                 session,
                 box=self.runtime.box,
                 clock=self.runtime.clock,
@@ -251,11 +299,13 @@ class DeliveryEngine:
                 dead_holders=self._dead_holders,
                 clinic_id=self.clinic_id,
             )
+        self._capped_endpoints = claimed.capped_endpoints
+        self._more_endpoints = claimed.more_endpoints or len(claimed.requests) == free
         # Committed: the leases are ours, and nothing is held while the requests are out.
-        for request in claim.requests:
+        for request in claimed.requests:
             task = asyncio.create_task(self._send(request))
             self._sending[task] = request
-        return len(claim.requests), claim.capped
+        return fanned, claimed.capped
 
     async def _send(self, request: WebhookRequest) -> None:
         request = replace(request, attempted_at=self.runtime.clock.now())
@@ -283,6 +333,10 @@ class DeliveryEngine:
                         log.error("webhook attempt not recorded", error=type(exc).__name__)
             del self._finished[: len(batch)]
             self.attempted += len(batch)
+            self._freed_since_claim += len(batch)
+            self._freed_where_capped += sum(
+                1 for request, _ in batch if request.endpoint_id in self._capped_endpoints
+            )
             self._slot_freed.set()
 
     async def _record(self, sent: Sequence[tuple[WebhookRequest, AttemptResult]]) -> None:

@@ -5,6 +5,7 @@ length and price, a location is stored with it, and neither may be another clini
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -109,6 +110,34 @@ class TestALeadThatBooksBecomesAClient:
         second = await book(runtime, clinic, lead_id=lead.id, starts_at=TUESDAY_10AM + timedelta(hours=2))
         assert first.client_id is not None and second.client_id == first.client_id
         assert len(await clients_of(runtime, clinic)) == 1
+
+    async def test_concurrent_bookings_of_one_new_lead_make_one_client(self, runtime: Runtime) -> None:
+        # The lead is not linked yet: each booking locks it to link it, so they all name one client.
+        clinic = await bookable_clinic(runtime)
+        lead = await create_lead(runtime, clinic)
+        starts = [TUESDAY_10AM + timedelta(hours=hour) for hour in range(4)]
+        booked = await asyncio.gather(
+            *(book(runtime, clinic, lead_id=lead.id, starts_at=at) for at in starts)
+        )
+        assert len({appointment.client_id for appointment in booked}) == 1
+        [client] = await clients_of(runtime, clinic)
+        assert booked[0].client_id == client.id == (await reload_lead(runtime, lead)).client_id
+
+    async def test_bookings_of_a_linked_lead_name_its_client_without_relinking(
+        self, runtime: Runtime
+    ) -> None:
+        clinic = await bookable_clinic(runtime)
+        lead = await create_lead(runtime, clinic)
+        first = await book(runtime, clinic, lead_id=lead.id)
+        later = [TUESDAY_10AM + timedelta(hours=hour) for hour in range(1, 4)]
+        booked = await asyncio.gather(*(book(runtime, clinic, lead_id=lead.id, starts_at=at) for at in later))
+        assert {appointment.client_id for appointment in booked} == {first.client_id}
+        stored = await reload_lead(runtime, lead)
+        assert (stored.client_id, stored.version, stored.updated_at) == (
+            first.client_id,
+            lead.version,
+            lead.updated_at,
+        )
 
     async def test_two_leads_sharing_a_phone_with_different_emails_are_two_clients(
         self, runtime: Runtime

@@ -6,8 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from clinicore.core.models import Agent, Campaign, CampaignContact, CampaignContactAttempt, Lead
 
@@ -38,6 +40,29 @@ async def lock_lead(session: AsyncSession, *, clinic_id: uuid.UUID, lead_id: uui
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+async def insert_lead_unless_taken(session: AsyncSession, lead: Lead) -> bool:
+    """Insert the new ``lead`` unless its clinic already has a lead with its (external_source, external_id):
+    one ``INSERT ... ON CONFLICT DO NOTHING``, no savepoint. True when inserted; the lead is then in the
+    session as if loaded, every column set. False when the other lead won: nothing was written."""
+    values = {}
+    for column in inspect(Lead).column_attrs:
+        value = getattr(lead, column.key)
+        setattr(lead, column.key, value)  # an unset column is set to None (loaded, never lazily fetched)
+        values[column.key] = value
+    dialect = session.get_bind().dialect.name
+    statement = (
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Lead)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["clinic_id", "external_source", "external_id"])
+        .returning(Lead.id)
+    )
+    if (await session.execute(statement)).scalar_one_or_none() is None:
+        return False
+    make_transient_to_detached(lead)
+    session.add(lead)
+    return True
 
 
 async def get_lead_by_external(

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 import phonenumbers
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.crm import repository, transitions
@@ -31,6 +30,7 @@ from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit import contact
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
+from clinicore.kit.ids import new_uuid
 
 MAX_METADATA_BYTES = 4096
 TERMINAL_CONTACT_STATUSES = frozenset(
@@ -199,6 +199,7 @@ async def upsert_lead(
             raise InvalidInput("phone or email: at least one is required", field="phone")
         now = clock.now()
         lead = Lead(
+            id=new_uuid(),
             clinic_id=clinic_id,
             external_source=data.external_source,
             external_id=data.external_id,
@@ -207,22 +208,20 @@ async def upsert_lead(
             updated_at=now,
             **values,
         )
-        try:
-            async with session.begin_nested():
-                session.add(lead)
-                await session.flush()
-        except IntegrityError:
-            if data.external_source is None or data.external_id is None:
-                raise
+        if data.external_source is None or data.external_id is None:
+            session.add(lead)
+            await session.flush()
+        elif not await repository.insert_lead_unless_taken(session, lead):
+            # A request with the same external id inserted it since our lookup: update that one.
             existing = await repository.get_lead_by_external(
                 session,
                 clinic_id=clinic_id,
                 external_source=data.external_source,
                 external_id=data.external_id,
             )
-            if existing is None:
-                raise
-        else:
+            if existing is None:  # the winner's lead was deleted since; the caller may retry
+                raise Conflict("external_id: the lead changed while it was written; try again")
+        if existing is None:
             await _emit_lead(session, lead, "lead.created", clock)
             return lead, True
     return await _update_lead(session, existing, values, clock), False

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +37,6 @@ from clinicore.core.events.retries import (
 from clinicore.core.events.schemas import AttemptResult, Claim, Lease, WebhookRequest
 from clinicore.core.models import (
     Event,
-    WebhookAttempt,
     WebhookAttemptOutcome,
     WebhookDelivery,
     WebhookDeliveryStatus,
@@ -74,27 +74,20 @@ async def fan_out(
     for endpoint in await repository.endpoints_for_fan_out(session, events):
         endpoints_by_clinic[endpoint.clinic_id].append(endpoint)
     now = clock.now()
-    for event in events:
-        receiving = events_service.one_per_target(
+    deliveries = [
+        repository.new_delivery(
+            clinic_id=event.clinic_id, endpoint_id=endpoint.id, event_sequence=event.sequence, now=now
+        )
+        for event in events
+        for endpoint in events_service.one_per_target(
             endpoint
             for endpoint in endpoints_by_clinic[event.clinic_id]
             if events_service.endpoint_receives(endpoint, event)
         )
-        for endpoint in receiving:
-            session.add(
-                WebhookDelivery(
-                    clinic_id=event.clinic_id,
-                    endpoint_id=endpoint.id,
-                    event_sequence=event.sequence,
-                    status=WebhookDeliveryStatus.pending,
-                    attempt_count=0,
-                    retry_step=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
-        event.fanned_out_at = now
-    await session.flush()
+    ]
+    # Plain INSERT and UPDATE statements: a burst fans out hundreds of rows a second.
+    await repository.insert_deliveries(session, deliveries)
+    await repository.mark_fanned_out(session, [event.sequence for event in events], now)
     return len(events)
 
 
@@ -114,9 +107,9 @@ async def claim_deliveries(
     Leases held by ``dead_holders`` (processes known to be gone) are taken over at once."""
     formats = registered_formats()
     if not formats or limit <= 0:
-        return Claim(requests=[], capped=limit <= 0)
+        return Claim(requests=[], more_endpoints=limit <= 0)
     now = clock.now()
-    claimed, capped = await repository.claimable_deliveries(
+    claimed, more_endpoints, capped_endpoints = await repository.claimable_deliveries(
         session,
         now=now,
         formats=formats,
@@ -131,33 +124,42 @@ async def claim_deliveries(
     await repository.interrupt_attempts(session, taken_over, INTERRUPTED)
     secrets: dict[uuid.UUID, list[str]] = {}
     requests = []
+    attempts: list[dict[str, Any]] = []
     for delivery, event, endpoint in claimed:
-        delivery.claimed_by = lease.holder
-        delivery.claimed_until = now + lease.duration
         if endpoint.id not in secrets:
             secrets[endpoint.id] = events_service.signing_secrets(box, endpoint, now)
         request = _signed_request(delivery, event, endpoint, secrets=secrets[endpoint.id], now=now)
         # Logged before it goes out, so that every copy a receiver gets is in the log, even when the
         # worker dies before it records the answer.
-        delivery.attempt_count += 1
-        attempt = WebhookAttempt(
-            id=new_uuid(),
-            clinic_id=delivery.clinic_id,
-            delivery_id=delivery.id,
-            endpoint_id=delivery.endpoint_id,
-            event_sequence=delivery.event_sequence,
-            attempt_number=delivery.attempt_count,
-            attempted_at=now,
-            url=request.url,
-            status_code=None,
-            latency_ms=0,
-            response_excerpt="",
-            outcome=WebhookAttemptOutcome.sending,
+        attempt_id = new_uuid()
+        attempts.append(
+            {
+                "id": attempt_id,
+                "clinic_id": delivery.clinic_id,
+                "delivery_id": delivery.id,
+                "endpoint_id": delivery.endpoint_id,
+                "event_sequence": delivery.event_sequence,
+                "attempt_number": delivery.attempt_count + 1,
+                "attempted_at": now,
+                "url": request.url,
+                "status_code": None,
+                "latency_ms": 0,
+                "response_excerpt": "",
+                "outcome": WebhookAttemptOutcome.sending,
+            }
         )
-        session.add(attempt)
-        requests.append(replace(request, attempt_id=attempt.id))
-    await session.flush()
-    return Claim(requests=requests, capped=capped)
+        requests.append(replace(request, attempt_id=attempt_id))
+    # Plain statements (the rows are locked): one UPDATE for the leases, one INSERT for the attempts.
+    await repository.lease_deliveries(
+        session,
+        [delivery.id for delivery, _, _ in claimed],
+        holder=lease.holder,
+        until=now + lease.duration,
+    )
+    await repository.insert_attempts(session, attempts)
+    return Claim(
+        requests=requests, more_endpoints=more_endpoints, capped_endpoints=frozenset(capped_endpoints)
+    )
 
 
 async def dead_lease_holders(session: AsyncSession, *, clock: Clock, lease: Lease) -> set[str]:
@@ -237,43 +239,33 @@ async def record_attempts(
     console_url: str,
     clock: Clock = system_clock,
     rng: random.Random | None = None,
-) -> list[WebhookAttempt]:
+) -> int:
     """Log each attempt and apply the HTTP rules to its delivery and endpoint, in the order given.
 
     Endpoints are locked before deliveries (the order a delete takes them in). When the lease was lost
     meanwhile (a replay reset the delivery, or the lease ran out and another worker took it over) the
     attempt is logged but the delivery is left to its new owner. A delivery whose endpoint was deleted
-    while we were sending is gone, and so is its attempt."""
+    while we were sending is gone, and so is its attempt. Returns how many attempts were logged."""
     endpoints = await repository.lock_endpoints_for_recording(
         session, {request.endpoint_id for request, _ in sent}
     )
     deliveries = await repository.lock_deliveries(session, [request.delivery_id for request, _ in sent])
-    logged = await repository.get_attempts(
-        session, [request.attempt_id for request, _ in sent if request.attempt_id is not None]
-    )
-    attempts = []
+    attempts: list[dict[str, Any]] = []
     for request, result in sent:
         delivery = deliveries.get(request.delivery_id)
-        attempt = logged.get(request.attempt_id) if request.attempt_id is not None else None
-        if delivery is None or attempt is None or delivery.endpoint_id not in endpoints:
+        if delivery is None or request.attempt_id is None or delivery.endpoint_id not in endpoints:
             continue
         responded_at = (
             request.attempted_at + timedelta(milliseconds=result.latency_ms)
             if result.status_code is not None
             else None
         )
-        attempt.attempted_at = request.attempted_at
-        attempt.status_code = result.status_code
-        attempt.latency_ms = result.latency_ms
-        attempt.response_excerpt = result.response_excerpt
-        attempt.responded_at = responded_at
-        attempt.error = result.error
-        attempt.outcome = _classify(result)
+        outcome = _classify(result)
         if delivery.claimed_by == lease_holder:
             delivery.claimed_by = None
             delivery.claimed_until = None
             if delivery.status == WebhookDeliveryStatus.pending:
-                attempt.outcome = await _apply_rules(
+                outcome = await _apply_rules(
                     session,
                     delivery=delivery,
                     endpoint=endpoints[delivery.endpoint_id],
@@ -284,9 +276,22 @@ async def record_attempts(
                     clock=clock,
                     rng=rng,
                 )
-        attempts.append(attempt)
+        attempts.append(
+            {
+                "attempt_id": request.attempt_id,
+                "attempted_at": request.attempted_at,
+                "status_code": result.status_code,
+                "latency_ms": result.latency_ms,
+                "response_excerpt": result.response_excerpt,
+                "responded_at": responded_at,
+                "error": result.error,
+                "outcome": outcome,
+            }
+        )
     await session.flush()
-    return attempts
+    # The attempts logged at the claim, filled in with one statement (their delivery rows are locked).
+    await repository.fill_in_attempts(session, attempts)
+    return len(attempts)
 
 
 def _classify(result: AttemptResult) -> WebhookAttemptOutcome:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, or_, select, tuple_, update
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, load_only
 
 from clinicore.core.events.schemas import AttemptFilter, AttemptQuery
 from clinicore.core.models import (
@@ -22,6 +22,7 @@ from clinicore.core.models import (
     WebhookDeliveryStatus,
     WebhookEndpoint,
 )
+from clinicore.kit.ids import new_uuid
 
 # Any constant will do: it names the PostgreSQL advisory lock that lets one fan-out run at a time.
 FAN_OUT_LOCK_KEY = 0x636C_696E_6576_0001
@@ -78,10 +79,38 @@ async def take_fan_out_turn(session: AsyncSession) -> bool:
 async def events_to_fan_out(
     session: AsyncSession, *, limit: int, clinic_id: uuid.UUID | None
 ) -> Sequence[Event]:
-    query = select(Event).where(Event.fanned_out_at.is_(None))
+    """The oldest events not fanned out yet, with only what the fan-out reads (not the payload)."""
+    query = (
+        select(Event)
+        .options(
+            load_only(
+                Event.sequence,
+                Event.clinic_id,
+                Event.type,
+                Event.aggregate_type,
+                Event.aggregate_id,
+                Event.target_endpoint_id,
+                raiseload=True,
+            )
+        )
+        .where(Event.fanned_out_at.is_(None))
+    )
     if clinic_id is not None:
         query = query.where(Event.clinic_id == clinic_id)
     return (await session.scalars(query.order_by(Event.sequence).limit(limit))).all()
+
+
+async def insert_deliveries(session: AsyncSession, deliveries: Sequence[dict[str, Any]]) -> None:
+    if deliveries:
+        await session.execute(insert(WebhookDelivery), list(deliveries))
+
+
+async def mark_fanned_out(session: AsyncSession, sequences: Collection[int], now: datetime) -> None:
+    if sequences:
+        await session.execute(
+            update(Event).where(Event.sequence.in_(sequences)).values(fanned_out_at=now),
+            execution_options={"synchronize_session": False},
+        )
 
 
 async def endpoints_for_fan_out(session: AsyncSession, events: Sequence[Event]) -> Sequence[WebhookEndpoint]:
@@ -210,7 +239,7 @@ async def claimable_deliveries(
     per_endpoint: int,
     dead_holders: Collection[str],
     clinic_id: uuid.UUID | None = None,
-) -> tuple[list[tuple[WebhookDelivery, Event, WebhookEndpoint]], bool]:
+) -> tuple[list[tuple[WebhookDelivery, Event, WebhookEndpoint]], bool, set[uuid.UUID]]:
     """Due pending deliveries nobody holds a live lease on, at most ``per_endpoint`` in flight at any
     endpoint (leases already held there count), endpoints with the oldest due delivery first. At an
     endpoint with ``strict_order`` a delivery waits while an earlier event of the same aggregate is
@@ -220,10 +249,11 @@ async def claimable_deliveries(
     row another worker is claiming at this moment is skipped. SQLite has one writer at a time (every
     transaction begins IMMEDIATE), which is the same guarantee.
 
-    Also says whether more may be due: an endpoint or ``limit`` capped the claim.
+    Also says where more may be due: whether ``limit`` capped the endpoints looked at, and the
+    endpoints whose limit (or strict order) capped what was taken there.
     """
     if limit <= 0:
-        return [], True
+        return [], True, set()
     pending = WebhookDelivery.status == WebhookDeliveryStatus.pending
     free = _lease_is_free(now, dead_holders)
     due_endpoints = (
@@ -244,7 +274,7 @@ async def claimable_deliveries(
         due_endpoints = due_endpoints.where(WebhookDelivery.clinic_id == clinic_id)
     endpoints = [endpoint for endpoint, _ in (await session.execute(due_endpoints)).all()]
     if not endpoints:
-        return [], False
+        return [], False, set()
     # The endpoints are locked before their deliveries (FOR KEY SHARE, which only a delete conflicts
     # with), the order a delete takes them in; one being deleted right now is skipped, not waited for.
     lock_endpoints = (
@@ -262,11 +292,12 @@ async def claimable_deliveries(
     )
     busy = {endpoint_id: int(count) for endpoint_id, count in (await session.execute(busy_query)).all()}
     claimed: list[tuple[WebhookDelivery, Event, WebhookEndpoint]] = []
-    capped = len(endpoints) == limit
+    more_endpoints = len(endpoints) == limit
+    capped: set[uuid.UUID] = set()
     for endpoint in endpoints:
         room = min(per_endpoint - busy.get(endpoint.id, 0), limit - len(claimed))
         if room <= 0:
-            capped = True
+            capped.add(endpoint.id)
             continue
         query = (
             select(WebhookDelivery, Event)
@@ -285,9 +316,11 @@ async def claimable_deliveries(
         if endpoint.strict_order:
             query = query.where(~_same_aggregate_pending_before())
         rows = (await session.execute(query)).all()
-        capped = capped or len(rows) == room
+        # A strict-order endpoint may hold deliveries back until earlier ones are answered.
+        if len(rows) == room or endpoint.strict_order:
+            capped.add(endpoint.id)
         claimed.extend((delivery, event, endpoint) for delivery, event in rows)
-    return claimed, capped
+    return claimed, more_endpoints, capped
 
 
 def _same_aggregate_pending_before() -> Any:
@@ -339,13 +372,44 @@ async def interrupt_attempts(session: AsyncSession, delivery_ids: Collection[uui
     )
 
 
-async def get_attempts(
-    session: AsyncSession, attempt_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, WebhookAttempt]:
-    if not attempt_ids:
-        return {}
-    query = select(WebhookAttempt).where(WebhookAttempt.id.in_(attempt_ids))
-    return {attempt.id: attempt for attempt in (await session.scalars(query)).all()}
+async def lease_deliveries(
+    session: AsyncSession, delivery_ids: Collection[uuid.UUID], *, holder: str, until: datetime
+) -> None:
+    """Lease claimed deliveries to ``holder`` and count the attempt about to be made."""
+    if not delivery_ids:
+        return
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(delivery_ids))
+        .values(claimed_by=holder, claimed_until=until, attempt_count=WebhookDelivery.attempt_count + 1),
+        execution_options={"synchronize_session": False},
+    )
+
+
+async def insert_attempts(session: AsyncSession, attempts: Sequence[dict[str, Any]]) -> None:
+    if attempts:
+        await session.execute(insert(WebhookAttempt), list(attempts))
+
+
+async def fill_in_attempts(session: AsyncSession, attempts: Sequence[dict[str, Any]]) -> None:
+    """Record the answers of attempts logged as "sending" (``attempt_id`` plus the columns to set)."""
+    if not attempts:
+        return
+    table = cast(Table, WebhookAttempt.__table__)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("attempt_id"))
+        .values(
+            attempted_at=bindparam("attempted_at"),
+            status_code=bindparam("status_code"),
+            latency_ms=bindparam("latency_ms"),
+            response_excerpt=bindparam("response_excerpt"),
+            responded_at=bindparam("responded_at"),
+            error=bindparam("error"),
+            outcome=bindparam("outcome"),
+        )
+    )
+    await session.execute(statement, list(attempts))
 
 
 async def lock_deliveries(
@@ -388,6 +452,23 @@ async def get_delivery_for(
             WebhookDelivery.event_sequence == event_sequence, WebhookDelivery.endpoint_id == endpoint_id
         )
     )
+
+
+def new_delivery(
+    *, clinic_id: uuid.UUID, endpoint_id: uuid.UUID, event_sequence: int, now: datetime
+) -> dict[str, Any]:
+    """The row of a delivery due at once and never tried yet."""
+    return {
+        "id": new_uuid(),
+        "clinic_id": clinic_id,
+        "endpoint_id": endpoint_id,
+        "event_sequence": event_sequence,
+        "status": WebhookDeliveryStatus.pending,
+        "attempt_count": 0,
+        "retry_step": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 async def insert_delivery_unless_exists(session: AsyncSession, values: dict[str, Any]) -> None:

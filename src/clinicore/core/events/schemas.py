@@ -90,7 +90,14 @@ class Lease:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """Deliveries leased to a worker, and whether more may be due (a limit capped the claim)."""
+    """Deliveries leased to a worker, and where more may be due: ``more_endpoints`` when the claim's
+    limit left endpoints out, ``capped_endpoints`` where an endpoint's limit (or its strict order)
+    left deliveries behind. A slot coming free elsewhere frees nothing a claim could use."""
 
     requests: list[WebhookRequest]
-    capped: bool
+    more_endpoints: bool = False
+    capped_endpoints: frozenset[uuid.UUID] = frozenset()
+
+    @property
+    def capped(self) -> bool:
+        return self.more_endpoints or bool(self.capped_endpoints)

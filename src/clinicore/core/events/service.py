@@ -40,7 +40,7 @@ from clinicore.core.models import (
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.crypto import SecretBox
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
-from clinicore.kit.ids import new_uuid, sortable_id
+from clinicore.kit.ids import sortable_id
 from clinicore.kit.signing import generate_secret
 from clinicore.kit.ssrf import Resolver, check_url, system_resolver
 
@@ -208,6 +208,43 @@ def receives_test_events(endpoint: WebhookEndpoint) -> bool:
     return renderable is None or TEST_EVENT_TYPE in renderable
 
 
+def always_strict_order(format: str) -> bool:
+    """Formats whose receivers are promised each aggregate's events in order: the choice is not theirs.
+    (Qualiphy's events 1/2/3 of one meeting, docs/compat/qualiphy.md.)"""
+    return format == WebhookFormat.qualiphy
+
+
+async def set_strict_order(
+    session: AsyncSession,
+    *,
+    clinic_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    strict_order: bool,
+    actor: Actor,
+    clock: Clock = system_clock,
+) -> WebhookEndpoint:
+    """Deliver each aggregate's events one at a time and in order (on), or side by side (off). It
+    applies from the next claim: deliveries in flight finish as they were sent."""
+    endpoint = await get_endpoint(session, clinic_id=clinic_id, endpoint_id=endpoint_id)
+    if not strict_order and always_strict_order(endpoint.format):
+        raise InvalidInput(
+            f"strict_order: {endpoint.format} endpoints always get each aggregate's events in order",
+            field="strict_order",
+        )
+    if endpoint.strict_order != strict_order:
+        endpoint.strict_order = strict_order
+        endpoint.updated_at = clock.now()
+        await audit_endpoint(
+            session,
+            endpoint,
+            actor,
+            "webhook_endpoint.strict_order_changed",
+            clock,
+            strict_order=strict_order,
+        )
+    return endpoint
+
+
 async def create_endpoint(
     session: AsyncSession,
     *,
@@ -243,8 +280,7 @@ async def create_endpoint(
         bound_aggregate_type=bound_aggregate_type,
         bound_aggregate_id=str(bound_aggregate_id) if bound_aggregate_id is not None else None,
         enabled=True,
-        # Qualiphy's events 1/2/3 of one meeting are promised in order (docs/compat/qualiphy.md).
-        strict_order=strict_order or format == WebhookFormat.qualiphy,
+        strict_order=strict_order or always_strict_order(str(format)),
         failing_attempt_seconds=0,
         created_at=now,
         updated_at=now,
@@ -602,17 +638,9 @@ async def _redeliver(
     if existing is None:
         await repository.insert_delivery_unless_exists(
             session,
-            {
-                "id": new_uuid(),
-                "clinic_id": event.clinic_id,
-                "endpoint_id": endpoint.id,
-                "event_sequence": event.sequence,
-                "status": WebhookDeliveryStatus.pending,
-                "attempt_count": 0,
-                "retry_step": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            },
+            repository.new_delivery(
+                clinic_id=event.clinic_id, endpoint_id=endpoint.id, event_sequence=event.sequence, now=now
+            ),
         )
         return True
     if existing.status == WebhookDeliveryStatus.pending:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -151,6 +152,8 @@ class Service(UUIDPrimaryKey, Base):
     duration_minutes: Mapped[int] = mapped_column(Integer)
     price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))  # None: no price shown
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Seen by video: each appointment of the service gets a video room (``AppointmentRoom``).
+    telehealth: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -265,3 +268,16 @@ class AppointmentReminder(UUIDPrimaryKey, Base):
     detail: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+
+
+class AppointmentRoom(UUIDPrimaryKey, Base):
+    """The video room of an appointment of a telehealth service (``core/scheduling/video_rooms.py``):
+    its ``id`` is in the practitioner's and the client's signed links. One per appointment."""
+
+    __tablename__ = "appointment_rooms"
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    appointment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime]

@@ -232,6 +232,8 @@ class PatientExam(Base):
         Index("ix_patient_exams_next_action_at", "next_action_at"),
         Index("ix_patient_exams_status_tele_state", "status", "tele_state"),
         Index("ix_patient_exams_clinic_id_created_at", "clinic_id", "created_at"),
+        # Whether a client has exams (an invite of a known client asks): without it, a scan of every exam.
+        Index("ix_patient_exams_client_id", "client_id"),
         {"sqlite_autoincrement": True},
     )
 

@@ -139,12 +139,14 @@ async def find_or_create_client(
         "date_of_birth": dob,
         "gender": gender,
     }
+    changed = False
     for name, value in identity.items():
-        if value is None:
+        if value is None or getattr(client, name) == value:
             continue
         if keep_identity and getattr(client, name) not in (None, ""):
             continue
         setattr(client, name, value)
+        changed = True
     details = {
         "dmv_license_number": dmv_license_number,
         "address_line_1": address_line_1,
@@ -154,8 +156,12 @@ async def find_or_create_client(
         "zip_code": zip_code,
     }
     for name, value in details.items():
-        if value is not None:
+        if value is not None and getattr(client, name) != value:
             setattr(client, name, value)
-    client.updated_at = now
+            changed = True
+    # An invite that repeats what the row holds writes nothing: no row lock that every invite of a
+    # returning patient would queue behind (PostgreSQL) until the other's commit.
+    if changed:
+        client.updated_at = now
     await session.flush()
     return client

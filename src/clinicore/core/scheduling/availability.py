@@ -169,15 +169,37 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
 
 def working_intervals(hours: WorkingHours, time_zone: str, first_day: date, last_day: date) -> list[Interval]:
     """The UTC working intervals of the ranges that start on the local dates ``first_day..last_day``."""
+    return list(_working_intervals_lazily(hours, time_zone, first_day, last_day))
+
+
+def _working_intervals_lazily(
+    hours: WorkingHours, time_zone: str, first_day: date, last_day: date
+) -> Iterator[Interval]:
+    """``working_intervals`` one day at a time, so that a caller who stops early pays for no later day.
+
+    The same intervals: a day's ranges all start before the next day's (each starts on its own local
+    date), so sorting each day's and merging as they come equals sorting and merging them all."""
     zone = ZoneInfo(time_zone)
-    ranges: list[Interval] = []
+    pending: Interval | None = None
     for offset in range((last_day - first_day).days + 1):
         day = first_day + timedelta(days=offset)
-        for local in hours.ranges_starting_on(day):
-            start = local_to_utc(day, local.start, zone)
-            end = local_to_utc(day + ONE_DAY if local.overnight else day, local.end, zone)
-            ranges.append(Interval(start, end))
-    return _merge(ranges)
+        ranges = [
+            Interval(
+                local_to_utc(day, local.start, zone),
+                local_to_utc(day + ONE_DAY if local.overnight else day, local.end, zone),
+            )
+            for local in hours.ranges_starting_on(day)
+        ]
+        for interval in _merge(ranges):
+            if pending is not None and interval.start <= pending.end:
+                if interval.end > pending.end:
+                    pending = Interval(pending.start, interval.end)
+                continue
+            if pending is not None:
+                yield pending
+            pending = interval
+    if pending is not None:
+        yield pending
 
 
 class _BusyTimeline:
@@ -243,7 +265,7 @@ def _offered_slots(
     first_day = now.astimezone(zone).date() - ONE_DAY
     busy = _BusyTimeline(calendar.busy)
     busy_index = 0
-    for working in working_intervals(calendar.hours, calendar.time_zone, first_day, last_day):
+    for working in _working_intervals_lazily(calendar.hours, calendar.time_zone, first_day, last_day):
         if working.end < earliest + duration:
             continue
         position = max(0, _steps_until(working.start, earliest, step))
@@ -312,10 +334,13 @@ def clinic_slots(
     preference: DayPart | None = None,
     limit: int = 5,
     load: Mapping[uuid.UUID, int] = _NO_LOAD,
+    before: datetime | None = None,
 ) -> list[Slot]:
     """The first ``limit`` times at which at least one practitioner is free, each given to the least loaded.
 
-    ``from_day`` is a local date in the clinic zone (default: today there).
+    ``from_day`` is a local date in the clinic zone (default: today there). With ``before``, only the
+    times that start before it (for calendars known only that far): the same first slots as without it,
+    cut there.
     """
     _require_positive(duration)
     if preference is not None and preference not in get_args(DayPart):
@@ -337,7 +362,10 @@ def clinic_slots(
 
     offered: list[Slot] = []
     merged = heapq.merge(*streams, key=lambda slot: (slot.start, slot.end))
-    for _, same_time in itertools.groupby(merged, key=lambda slot: (slot.start, slot.end)):
+    cutoff = _aware_utc(before) if before is not None else None
+    for (start, _end), same_time in itertools.groupby(merged, key=lambda slot: (slot.start, slot.end)):
+        if cutoff is not None and start >= cutoff:
+            break
         offered.append(min(same_time, key=least_loaded_first))
         if len(offered) == limit:
             break

@@ -17,6 +17,7 @@ number. The lead's row is locked while it is linked, so two bookings of one lead
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,14 +27,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.crm import repository as crm_repository
 from clinicore.core.events import service as event_service
-from clinicore.core.models import Appointment, AppointmentStatus, Client, Practitioner, Service
+from clinicore.core.models import Appointment, AppointmentStatus, Client, Lead, Practitioner, Service
 from clinicore.core.people import service as people_service
-from clinicore.core.scheduling import catalog, details, hours, reminders, repository, transitions
-from clinicore.core.scheduling.availability import Violation, booking_violation
+from clinicore.core.scheduling import catalog, details, hours, reminders, repository, transitions, video_rooms
+from clinicore.core.scheduling.availability import (
+    Interval,
+    PractitionerCalendar,
+    Violation,
+    booking_violation,
+)
 from clinicore.core.scheduling.rules import VIOLATION_MESSAGES, require_appointment_times, violation_error
 from clinicore.core.scheduling.schemas import AppointmentChanges, BookingRequest
 from clinicore.core.scheduling.settings import booking_rules, get_booking_settings
-from clinicore.core.scheduling.slots import practitioner_calendars
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.errors import Conflict, InvalidInput, NotFound
@@ -109,41 +114,63 @@ async def _choose_practitioner(
     excluding_appointment: uuid.UUID | None,
     clock: Clock,
 ) -> Practitioner:
-    """Lock the candidates, re-check every rule, and return the least-loaded one that may take the slot."""
-    await repository.lock_practitioners(
-        session, clinic_id=clinic_id, practitioner_ids=[p.id for p in candidates]
-    )
+    """Lock the candidates, re-check every rule, and return the least-loaded one that may take the slot.
+
+    What no booking writes (the settings, working hours and overrides, busy blocks, and the load that
+    only orders the candidates) is read before the lock, so the lock is held for one read, the
+    appointments that hold time near the slot (which every booking of these practitioners writes under
+    the same lock), and the insert that follows."""
+    ids = [practitioner.id for practitioner in candidates]
     settings = await get_booking_settings(session, clinic_id=clinic_id, clock=clock)
     rules = booking_rules(settings)
     now = clock.now()
-    overlapping = {
-        practitioner_id
-        for practitioner_id, _, _ in await repository.busy_appointments(
-            session,
-            clinic_id=clinic_id,
-            practitioner_ids=[p.id for p in candidates],
-            window_start=starts_at,
-            window_end=ends_at,
-            excluding=excluding_appointment,
+    working = await hours.working_hours(
+        session,
+        practitioner_ids=ids,
+        first_day=(starts_at - timedelta(days=2)).date(),
+        last_day=(ends_at + timedelta(days=2)).date(),
+    )
+    # As slots.practitioner_calendars pads it: a buffer may reach a day's worth beyond the slot.
+    padding = rules.buffer_before + rules.buffer_after + timedelta(days=1)
+    window_start, window_end = starts_at - padding, ends_at + padding
+    busy: dict[uuid.UUID, list[Interval]] = defaultdict(list)
+    for block in await repository.busy_blocks(
+        session, clinic_id=clinic_id, window_start=window_start, window_end=window_end
+    ):
+        for practitioner_id in [block.practitioner_id] if block.practitioner_id else ids:
+            busy[practitioner_id].append(Interval(block.starts_at, block.ends_at))
+    load = (
+        await repository.upcoming_load(
+            session, clinic_id=clinic_id, since=now, until=now + timedelta(days=365)
         )
-    }
-    calendars = await practitioner_calendars(
+        if len(candidates) > 1
+        else {}
+    )
+    await repository.lock_practitioners(session, clinic_id=clinic_id, practitioner_ids=ids)
+    overlapping: set[uuid.UUID] = set()
+    for practitioner_id, busy_start, busy_end in await repository.busy_appointments(
         session,
         clinic_id=clinic_id,
-        practitioners=candidates,
-        rules=rules,
-        window_start=starts_at,
-        window_end=ends_at,
-        excluding_appointment=excluding_appointment,
-    )
-    load = await repository.upcoming_load(
-        session, clinic_id=clinic_id, since=now, until=now + timedelta(days=365)
-    )
+        practitioner_ids=ids,
+        window_start=window_start,
+        window_end=window_end,
+        excluding=excluding_appointment,
+    ):
+        busy[practitioner_id].append(Interval(busy_start, busy_end))
+        if busy_start < ends_at and busy_end > starts_at:
+            overlapping.add(practitioner_id)
     free: list[Practitioner] = []
     violations: list[Violation] = []
-    for practitioner, calendar in zip(candidates, calendars, strict=True):
+    for practitioner in candidates:
         if practitioner.id in overlapping:
             continue
+        calendar = PractitionerCalendar(
+            practitioner_id=practitioner.id,
+            time_zone=practitioner.time_zone,
+            hours=working[practitioner.id],
+            rules=rules,
+            busy=busy[practitioner.id],
+        )
         violation = booking_violation(calendar, start=starts_at, end=ends_at, now=now)
         if violation is None:
             free.append(practitioner)
@@ -195,33 +222,38 @@ async def _appointment_client(
     session: AsyncSession,
     *,
     clinic_id: uuid.UUID,
-    lead_id: uuid.UUID | None,
+    lead: Lead | None,
     client: Client | None,
     clock: Clock,
 ) -> uuid.UUID | None:
     """The appointment's client: the one named, else the one the lead becomes or links to (see the module
-    docstring). Linking a lead is bookkeeping: the lead's version and ``updated_at`` stay as they are."""
-    if lead_id is None:
-        return client.id if client is not None else None
-    lead = await crm_repository.lock_lead(session, clinic_id=clinic_id, lead_id=lead_id)
+    docstring). Linking a lead is bookkeeping: the lead's version and ``updated_at`` stay as they are.
+
+    A lead already linked to the client it would be linked to is only read: its row is locked (and read
+    afresh) only when this booking links it, so bookings of one linked lead do not queue behind each other."""
     if lead is None:
+        return client.id if client is not None else None
+    if lead.client_id is not None and (client is None or lead.client_id == client.id):
+        return lead.client_id
+    locked = await crm_repository.lock_lead(session, clinic_id=clinic_id, lead_id=lead.id)
+    if locked is None:
         raise NotFound("lead_id: no such lead in this clinic", field="lead_id")
     if client is not None:
-        if lead.client_id is not None and lead.client_id != client.id:
+        if locked.client_id is not None and locked.client_id != client.id:
             raise InvalidInput("client_id: the lead is linked to another client", field="client_id")
-        lead.client_id = client.id
+        locked.client_id = client.id
         return client.id
-    if lead.client_id is None:
+    if locked.client_id is None:
         linked = await people_service.client_for_contact(
             session,
             clinic_id=clinic_id,
-            full_name=lead.full_name,
-            email=lead.email,
-            phone=lead.phone,
+            full_name=locked.full_name,
+            email=locked.email,
+            phone=locked.phone,
             clock=clock,
         )
-        lead.client_id = linked.id
-    return lead.client_id
+        locked.client_id = linked.id
+    return locked.client_id
 
 
 async def book_appointment(
@@ -257,10 +289,12 @@ async def book_appointment(
     title = request.title.strip() or (service.name if service is not None else "")
     if not title:
         raise InvalidInput("title: must not be empty", field="title", subject="appointment")
-    if (
-        request.lead_id is not None
-        and await crm_repository.get_lead(session, clinic_id=clinic_id, lead_id=request.lead_id) is None
-    ):
+    lead = (
+        await crm_repository.get_lead(session, clinic_id=clinic_id, lead_id=request.lead_id)
+        if request.lead_id is not None
+        else None
+    )
+    if request.lead_id is not None and lead is None:
         raise NotFound("lead_id: no such lead in this clinic", field="lead_id")
     client = (
         await _client_given(session, clinic_id=clinic_id, client_id=request.client_id)
@@ -293,9 +327,7 @@ async def book_appointment(
         excluding_appointment=None,
         clock=clock,
     )
-    client_id = await _appointment_client(
-        session, clinic_id=clinic_id, lead_id=request.lead_id, client=client, clock=clock
-    )
+    client_id = await _appointment_client(session, clinic_id=clinic_id, lead=lead, client=client, clock=clock)
     now = clock.now()
     appointment = Appointment(
         clinic_id=clinic_id,
@@ -321,6 +353,7 @@ async def book_appointment(
     session.add(appointment)
     await _flush_guarding_overlap(session)
     await reminders.plan(session, appointment, clock=clock)
+    await video_rooms.sync_room(session, appointment, clock=clock)
     await _emit(session, appointment, "appointment.created", clock=clock, by_client=request.booked_by_client)
     return appointment
 
@@ -443,6 +476,7 @@ async def update_appointment(
     appointment.updated_at = clock.now()
     await _flush_guarding_overlap(session)
     await reminders.plan(session, appointment, clock=clock)
+    await video_rooms.sync_room(session, appointment, clock=clock)
     await _emit(
         session,
         appointment,

@@ -1,6 +1,8 @@
 """The clinic's service catalog (what can be booked: name, length, price) and its locations.
 
 Every function takes the clinic: another clinic's service or location answers exactly like a missing one.
+A ``telehealth`` service is seen by video: each of its appointments gets a video room
+(``video_rooms``); switching the flag changes the rooms of appointments booked from then on only.
 Names are unique per clinic, compared without case. Neither is ever deleted, only deactivated
 (``is_active``), so that the appointments that name them keep doing so; an inactive one is not listed by
 default and cannot be booked.
@@ -111,6 +113,8 @@ def _service_values(data: ServiceInput) -> dict[str, Any]:
         )
     if "is_active" in values:
         values["is_active"] = bool(values["is_active"])
+    if "telehealth" in values and not isinstance(values["telehealth"], bool):
+        raise InvalidInput("telehealth: must be true or false", field="telehealth", subject="service")
     return values
 
 

@@ -344,6 +344,8 @@ async def _queue_appointment_email(
         )
     if view.price is not None:
         lines.append(f"Price: {view.price}")
+    if view.telehealth_join_url is not None:
+        lines += notices.join_link_text(view).lstrip("\n").split("\n")
     waiting = appointment.status == AppointmentStatus.waiting_confirmation
     lines += [
         "",

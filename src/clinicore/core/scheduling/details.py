@@ -4,6 +4,9 @@
 (``payload["view"]``), so that an API answer and a webhook body about one appointment say the same.
 Views of many appointments are loaded with one query per kind of row (``views_of``).
 
+A telehealth appointment's view holds its video room's signed links (``video_rooms``): the practitioner's
+start link and the client's join link, which an event carries for the same reason.
+
 The view holds the client's contact details (name, email, phone, date of birth): an event carries them
 because the webhook bodies that vendors define do (IntakeQ's ``Appointment`` object); no log line does.
 """
@@ -21,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.models import Appointment, Client, Clinic, Location, Practitioner, Service
+from clinicore.core.scheduling import video_rooms
 from clinicore.core.scheduling.catalog import location_address
 
 
@@ -61,6 +65,10 @@ class AppointmentView:
     practitioner_id: uuid.UUID
     practitioner_name: str
     practitioner_email: str | None
+    # The video room of a telehealth appointment (``video_rooms``): its id and signed links; None without.
+    telehealth_room_id: uuid.UUID | None = None
+    telehealth_start_url: str | None = None
+    telehealth_join_url: str | None = None
 
     @property
     def duration_minutes(self) -> int:
@@ -79,7 +87,15 @@ class AppointmentView:
         return cls(**values)
 
 
-_UUIDS = {"id", "clinic_id", "client_id", "service_id", "location_id", "practitioner_id"}
+_UUIDS = {
+    "id",
+    "clinic_id",
+    "client_id",
+    "service_id",
+    "location_id",
+    "practitioner_id",
+    "telehealth_room_id",
+}
 _MOMENTS = {"starts_at", "ends_at", "created_at", "updated_at", "cancelled_at", "deleted_at"}
 
 
@@ -123,6 +139,7 @@ async def views_of(session: AsyncSession, appointments: Sequence[Appointment]) -
     locations = await _by_id(session, Location, {a.location_id for a in appointments if a.location_id})
     practitioners = await _by_id(session, Practitioner, {a.practitioner_id for a in appointments})
     clinics = await _by_id(session, Clinic, {a.clinic_id for a in appointments})
+    rooms = await video_rooms.links_of(session, appointments)
     views = []
     for appointment in appointments:
         client = clients.get(appointment.client_id) if appointment.client_id else None
@@ -130,6 +147,7 @@ async def views_of(session: AsyncSession, appointments: Sequence[Appointment]) -
         location = locations.get(appointment.location_id) if appointment.location_id else None
         practitioner = practitioners[appointment.practitioner_id]
         clinic = clinics[appointment.clinic_id]
+        room = rooms.get(appointment.id)
         views.append(
             AppointmentView(
                 id=appointment.id,
@@ -167,6 +185,9 @@ async def views_of(session: AsyncSession, appointments: Sequence[Appointment]) -
                 practitioner_id=practitioner.id,
                 practitioner_name=practitioner.name,
                 practitioner_email=practitioner.email,
+                telehealth_room_id=room.room_id if room is not None else None,
+                telehealth_start_url=room.start_url if room is not None else None,
+                telehealth_join_url=room.join_url if room is not None else None,
             )
         )
     return views

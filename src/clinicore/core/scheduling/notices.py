@@ -3,7 +3,8 @@
 
 Every time a client reads is the appointment's local time (its location's zone, else the clinic's) with
 the zone's abbreviation, never UTC; the clinic is named as its brand shows it (``tenancy.brand``). The
-``.ics`` carries the instants themselves (calendar apps show them in the reader's zone).
+``.ics`` carries the instants themselves (calendar apps show them in the reader's zone). A telehealth
+appointment's email and reminders carry the client's join link of its video room.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class ReminderMessage:
     phone: str | None
     subject: str
     body: str
-    short: str  # an SMS or a voice message
+    short: str  # an SMS (with a telehealth appointment's join link)
+    spoken: str  # a voice message (no link: nobody types a link they heard)
 
 
 def _what(view: details.AppointmentView) -> str:
@@ -56,6 +58,16 @@ def _where(view: details.AppointmentView) -> str:
     return f"\nWhere: {view.location_name}{address}"
 
 
+def join_link_text(view: details.AppointmentView) -> str:
+    """A telehealth appointment's join link (its video room's, ``video_rooms``), or nothing."""
+    if view.telehealth_join_url is None:
+        return ""
+    return (
+        "\n\nThis is a video visit. At its time, join it with this link (keep it private: it opens your"
+        f" visit):\n{view.telehealth_join_url}"
+    )
+
+
 async def reminder_message(
     session: AsyncSession, appointment: Appointment, *, base_url: str
 ) -> ReminderMessage:
@@ -65,14 +77,16 @@ async def reminder_message(
     greeting = f"Hello {view.client_name}," if view.client_name else "Hello,"
     body = (
         f"{greeting}\n\nThis is a reminder of your appointment at {brand.clinic_name}.\n\n"
-        f"What: {_what(view)}\nWhen: {when}{_where(view)}\n\n{brand.clinic_name}\n"
+        f"What: {_what(view)}\nWhen: {when}{_where(view)}{join_link_text(view)}\n\n{brand.clinic_name}\n"
     )
+    join = f" Join the video visit: {view.telehealth_join_url}" if view.telehealth_join_url else ""
     return ReminderMessage(
         email=view.client_email,
         phone=view.client_phone,
         subject=f"Reminder: your appointment at {brand.clinic_name} on {when}",
         body=body,
-        short=f"{brand.clinic_name}: reminder of your appointment on {when}.",
+        short=f"{brand.clinic_name}: reminder of your appointment on {when}.{join}",
+        spoken=f"{brand.clinic_name}: reminder of your appointment on {when}.",
     )
 
 
@@ -107,7 +121,8 @@ async def queue_confirmation_email(
     greeting = f"Hello {view.client_name}," if view.client_name else "Hello,"
     body = (
         f"{greeting}\n\nYour appointment at {brand.clinic_name} is confirmed.\n\n"
-        f"What: {_what(view)}\nWhen: {when} ({view.duration_minutes} minutes){_where(view)}\n\n"
+        f"What: {_what(view)}\nWhen: {when} ({view.duration_minutes} minutes){_where(view)}"
+        f"{join_link_text(view)}\n\n"
         f"The attached calendar file adds it to your calendar.\n\n{brand.clinic_name}\n"
     )
     domain = urlsplit(brand.base_url(base_url)).hostname or "clinicore"

@@ -181,7 +181,7 @@ async def send_due(
                 status, detail = ReminderStatus.not_sent, NO_VOICE_PROVIDER
             else:
                 try:
-                    await voice.send(to_number=message.phone, body=message.short)
+                    await voice.send(to_number=message.phone, body=message.spoken)
                 except sms_service.SmsSendError as exc:
                     status, detail = ReminderStatus.not_sent, str(exc)[:300]
         reminder.status, reminder.detail, reminder.done_at = status, detail, now

@@ -74,6 +74,7 @@ class ServiceInput:
     price: Given[Decimal | None] = NOT_GIVEN
     description: Given[str | None] = NOT_GIVEN
     is_active: Given[bool] = NOT_GIVEN
+    telehealth: Given[bool] = NOT_GIVEN  # seen by video: its appointments get a video room
 
     def given(self) -> dict[str, Any]:
         return _given(self)

@@ -14,24 +14,37 @@ from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.errors import InvalidInput
 
 
+def _default_booking_settings(clinic_id: uuid.UUID, clock: Clock) -> BookingSettings:
+    return BookingSettings(
+        clinic_id=clinic_id,
+        buffer_before_minutes=0,
+        buffer_after_minutes=0,
+        minimum_notice_minutes=60,
+        horizon_days=60,
+        default_length_minutes=30,
+        updated_at=clock.now(),
+    )
+
+
 async def get_booking_settings(
     session: AsyncSession, *, clinic_id: uuid.UUID, clock: Clock = system_clock
 ) -> BookingSettings:
     """The clinic's settings, created with the defaults on first use."""
     settings = await repository.get_booking_settings(session, clinic_id)
     if settings is None:
-        settings = BookingSettings(
-            clinic_id=clinic_id,
-            buffer_before_minutes=0,
-            buffer_after_minutes=0,
-            minimum_notice_minutes=60,
-            horizon_days=60,
-            default_length_minutes=30,
-            updated_at=clock.now(),
-        )
+        settings = _default_booking_settings(clinic_id, clock)
         session.add(settings)
         await session.flush()
     return settings
+
+
+async def read_booking_settings(
+    session: AsyncSession, *, clinic_id: uuid.UUID, clock: Clock = system_clock
+) -> BookingSettings:
+    """The clinic's settings for a read: the stored ones, or the defaults ``get_booking_settings`` would
+    store (not stored here, so a read-only unit of work can use it)."""
+    settings = await repository.get_booking_settings(session, clinic_id)
+    return settings if settings is not None else _default_booking_settings(clinic_id, clock)
 
 
 async def update_booking_settings(

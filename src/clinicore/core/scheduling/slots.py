@@ -20,7 +20,7 @@ from clinicore.core.scheduling.availability import (
     clinic_slots,
 )
 from clinicore.core.scheduling.rules import MAXIMUM_LENGTH, MINIMUM_LENGTH
-from clinicore.core.scheduling.settings import booking_rules, get_booking_settings
+from clinicore.core.scheduling.settings import booking_rules, read_booking_settings
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.clock import Clock, system_clock
 from clinicore.kit.errors import InvalidInput
@@ -73,6 +73,9 @@ async def practitioner_calendars(
     ]
 
 
+FIRST_LOOK_DAYS = 7
+
+
 async def find_slots(
     session: AsyncSession,
     *,
@@ -85,7 +88,7 @@ async def find_slots(
 ) -> list[Slot]:
     """The clinic's first open slots from ``from_day`` (a clinic-local date; default today)."""
     clinic = await tenancy_service.get_clinic(session, clinic_id)
-    settings = await get_booking_settings(session, clinic_id=clinic_id, clock=clock)
+    settings = await read_booking_settings(session, clinic_id=clinic_id, clock=clock)
     duration = duration or timedelta(minutes=settings.default_length_minutes)
     if not MINIMUM_LENGTH <= duration <= MAXIMUM_LENGTH:
         raise InvalidInput("duration: must be between 5 minutes and 24 hours", field="duration")
@@ -100,22 +103,37 @@ async def find_slots(
     practitioners = await repository.list_practitioners(session, clinic_id=clinic_id, bookable_only=True)
     if not practitioners:
         return []
-    calendars = await practitioner_calendars(
-        session,
-        clinic_id=clinic_id,
-        practitioners=practitioners,
-        rules=rules,
-        window_start=window_start,
-        window_end=window_end,
-    )
     load = await repository.upcoming_load(session, clinic_id=clinic_id, since=now, until=window_end)
-    return clinic_slots(
-        calendars,
-        duration=duration,
-        now=now,
-        clinic_time_zone=clinic.time_zone,
-        from_day=first_day,
-        preference=preference,
-        limit=limit,
-        load=load,
-    )
+
+    async def first_slots(until: datetime, before: datetime | None) -> list[Slot]:
+        calendars = await practitioner_calendars(
+            session,
+            clinic_id=clinic_id,
+            practitioners=practitioners,
+            rules=rules,
+            window_start=window_start,
+            window_end=until,
+        )
+        return clinic_slots(
+            calendars,
+            duration=duration,
+            now=now,
+            clinic_time_zone=clinic.time_zone,
+            from_day=first_day,
+            preference=preference,
+            limit=limit,
+            load=load,
+            before=before,
+        )
+
+    # A first look at FIRST_LOOK_DAYS from ``first_day``: the earliest slots are nearly always there, and
+    # reading a week of calendars costs a fraction of reading the whole horizon. The calendars read are
+    # complete up to ``before`` (practitioner_calendars pads its window), so the slots found before it are
+    # the horizon's first ones, in the same order and given to the same practitioners (the load is the
+    # horizon's): with ``limit`` of them the answer is the same as the whole horizon's, else read it all.
+    before = start_of_local_day(first_day + timedelta(days=FIRST_LOOK_DAYS), clinic.time_zone)
+    if before < window_end:
+        slots = await first_slots(before, before)
+        if len(slots) == limit:
+            return slots
+    return await first_slots(window_end, None)

@@ -35,11 +35,20 @@ class CallRole(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CallSeat:
-    """Someone allowed into the call of one patient exam."""
+    """Someone allowed into the call of one patient exam, or of an appointment's video room
+    (``appointment_room_id``, ``core/scheduling/video_rooms.py``; ``patient_exam_id`` is then 0)."""
 
     patient_exam_id: int
     clinic_id: uuid.UUID
     role: CallRole
+    appointment_room_id: uuid.UUID | None = None
+
+    @property
+    def room(self) -> str:
+        """The signalling room's name: the exam's id, or ``appointment:<room id>``."""
+        if self.appointment_room_id is not None:
+            return f"appointment:{self.appointment_room_id}"
+        return str(self.patient_exam_id)
 
 
 # Patient exam ids are 32-bit integers in the database: a larger number names no exam (and PostgreSQL

@@ -8,10 +8,11 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clinicore.core.audit import service as audit_service
@@ -412,10 +413,30 @@ async def revoke_key(
     return key
 
 
+def key_touch_due(key: ApiKey, now: datetime) -> bool:
+    """Whether the key's ``last_used_at`` is older than ``KEY_TOUCH_INTERVAL`` (or unset)."""
+    return key.last_used_at is None or now - key.last_used_at >= KEY_TOUCH_INTERVAL
+
+
+async def touch_key(session: AsyncSession, *, key_id: uuid.UUID, now: datetime) -> None:
+    """Set the key's ``last_used_at`` to ``now`` unless another request did within the interval: the
+    write a read-only request's key lookup queues for a writer of its own."""
+    await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - KEY_TOUCH_INTERVAL),
+        )
+        .values(last_used_at=now)
+    )
+
+
 async def authenticate_key(
-    session: AsyncSession, *, kind: ApiKeyKind, raw: str, clock: Clock = system_clock
+    session: AsyncSession, *, kind: ApiKeyKind, raw: str, clock: Clock = system_clock, touch: bool = True
 ) -> AuthenticatedKey:
-    """Find the active key ``raw`` of ``kind`` by its prefix and compare digests in constant time."""
+    """Find the active key ``raw`` of ``kind`` by its prefix and compare digests in constant time.
+    With ``touch`` its ``last_used_at`` is refreshed in ``session`` when due (``key_touch_due``); without,
+    the caller does it (``touch_key``) in a transaction of its own."""
     prefix = KEY_FORMATS[kind].lookup_prefix(raw)
     if prefix is None:
         raise Unauthorized("invalid API key")
@@ -431,17 +452,18 @@ async def authenticate_key(
     if match is None or match[0].revoked_at is not None:
         raise Unauthorized("invalid API key")
     key, clinic = match
-    now = clock.now()
-    if key.last_used_at is None or now - key.last_used_at >= KEY_TOUCH_INTERVAL:
-        key.last_used_at = now
+    if touch:
+        now = clock.now()
+        if key_touch_due(key, now):
+            key.last_used_at = now
     return AuthenticatedKey(key=key, clinic=clinic)
 
 
 async def authenticate_clinic_key(
-    session: AsyncSession, *, kind: ApiKeyKind, raw: str, clock: Clock = system_clock
+    session: AsyncSession, *, kind: ApiKeyKind, raw: str, clock: Clock = system_clock, touch: bool = True
 ) -> ClinicCaller:
     """A clinic's key of ``kind``; a key that belongs to no clinic (a partner's) is no clinic key."""
-    authenticated = await authenticate_key(session, kind=kind, raw=raw, clock=clock)
+    authenticated = await authenticate_key(session, kind=kind, raw=raw, clock=clock, touch=touch)
     if authenticated.clinic is None or authenticated.clinic.deleted_at is not None:
         raise Unauthorized("invalid API key")
     return ClinicCaller(key=authenticated.key, clinic=authenticated.clinic)

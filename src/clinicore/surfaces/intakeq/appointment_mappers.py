@@ -174,10 +174,30 @@ def _birth(view: AppointmentView) -> str | None:
     return view.client_date_of_birth.isoformat() if view.client_date_of_birth else None
 
 
+# What ``TelehealthInfo.Provider`` names: IntakeQ answers "IntakeQ" (its own video) or "Zoom"; the
+# video room is ours (docs/compat/intakeq.md).
+TELEHEALTH_PROVIDER = "Clinicore"
+
+
+def telehealth_info(view: AppointmentView) -> dict[str, object] | None:
+    """The video room of a telehealth appointment: ``StartUrl`` is the practitioner's signed link,
+    ``Invitation`` the text to send the client, with the client's join link. Our room needs no code
+    beside the signed link, so ``InvitationCode`` is null. Null for an appointment without a room."""
+    if view.telehealth_room_id is None or view.telehealth_start_url is None:
+        return None
+    return {
+        "Id": view.telehealth_room_id.hex,
+        "StartUrl": view.telehealth_start_url,
+        "Invitation": f"Please join the video call using the link below:\n{view.telehealth_join_url}",
+        "Provider": TELEHEALTH_PROVIDER,
+        "InvitationCode": None,
+    }
+
+
 def appointment(view: AppointmentView) -> wire.Appointment:
     """The full appointment object. No package, procedure or additional client exists here (empty);
-    no video room belongs to an appointment yet, so ``TelehealthInfo`` is null; no intake is linked to
-    an appointment, so ``IntakeId`` is null (docs/compat/intakeq.md)."""
+    ``TelehealthInfo`` is the video room of a telehealth service's appointment (null otherwise); no
+    intake is linked to an appointment, so ``IntakeId`` is null (docs/compat/intakeq.md)."""
     return wire.Appointment.model_validate(
         {
             "Id": view.id.hex,
@@ -203,7 +223,7 @@ def appointment(view: AppointmentView) -> wire.Appointment:
             "CreatedBy": view.created_by,
             "AppointmentPackageId": None,
             "AppointmentPackageName": None,
-            "TelehealthInfo": None,
+            "TelehealthInfo": telehealth_info(view),
             "Procedures": [],
             "AdditionalClients": [],
         }

@@ -10,7 +10,7 @@ from clinicore.core.audit.service import Actor
 from clinicore.core.models import ApiKeyKind
 from clinicore.core.tenancy import service as tenancy_service
 from clinicore.kit.errors import InvalidInput
-from clinicore.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep, reads_only
 from clinicore.surfaces.native.auth import NativeKey
 from clinicore.surfaces.native.mappers import api_key_created, api_key_public, clinic_public
 from clinicore.surfaces.native.wire import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Me
@@ -19,11 +19,13 @@ router = APIRouter()
 
 
 @router.get("/me", response_model=Me, summary="The clinic and the calling key")
+@reads_only
 async def get_me(caller: NativeKey) -> Me:
     return Me(clinic=clinic_public(caller.clinic), key=api_key_public(caller.key))
 
 
 @router.get("/keys", response_model=list[ApiKeyPublic], summary="Every key of the clinic, without secrets")
+@reads_only
 async def list_keys(caller: NativeKey, session: SessionDep) -> list[ApiKeyPublic]:
     return [
         api_key_public(key) for key in await tenancy_service.list_keys(session, clinic_id=caller.clinic.id)

@@ -27,7 +27,7 @@ from clinicore.kit.errors import InvalidInput
 from clinicore.kit.inputs import within_supported_years
 from clinicore.kit.local_time import start_of_local_day
 from clinicore.kit.paging import one_page
-from clinicore.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep, reads_only
 from clinicore.surfaces.qualifybase import mappers, wire
 from clinicore.surfaces.qualifybase.auth import QualifyBaseKey
 
@@ -74,6 +74,7 @@ def parse_instant(
 
 
 @router.get("/me", response_model=wire.Me, summary="The authenticated clinic and API-key metadata")
+@reads_only
 async def get_me(caller: QualifyBaseKey) -> wire.Me:
     return mappers.me(caller)
 
@@ -144,6 +145,7 @@ async def list_agents(
 
 
 @router.get("/availability", response_model=wire.Availability, summary="Find open appointment slots")
+@reads_only
 async def get_availability(
     caller: QualifyBaseKey,
     session: SessionDep,
@@ -178,6 +180,7 @@ async def book_appointment(
 
 
 @router.get("/appointments", response_model=wire.AppointmentList, summary="List appointments")
+@reads_only
 async def list_appointments(
     caller: QualifyBaseKey,
     session: SessionDep,
@@ -216,6 +219,7 @@ async def list_appointments(
 @router.get(
     "/appointments/{appointment_id}", response_model=wire.Appointment, summary="Fetch one appointment"
 )
+@reads_only
 async def get_appointment(
     appointment_id: uuid.UUID, caller: QualifyBaseKey, session: SessionDep
 ) -> wire.Appointment:

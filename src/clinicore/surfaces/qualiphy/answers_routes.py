@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from clinicore.core.telehealth import answers as answers_service
 from clinicore.core.telehealth import attachments as attachments_service
 from clinicore.kit.errors import InvalidInput
-from clinicore.requests import RuntimeDep, SessionDep, bound_upload_body
+from clinicore.requests import RuntimeDep, SessionDep, bound_upload_body, reads_only
 from clinicore.surfaces.qualiphy import answers_wire as wire
 from clinicore.surfaces.qualiphy.auth import Caller, request_fields
 from clinicore.surfaces.qualiphy.parsing import parse
@@ -25,6 +25,7 @@ FILE_FIELDS = ("file", "attachment")  # the file part's name; the second is acce
 
 
 @endpoint(router, "exam_questions", summary="The screening questions of an exam (or of a patient exam)")
+@reads_only
 async def exam_questions(
     request: Request, caller: Caller, session: SessionDep
 ) -> wire.ExamQuestions | wire.PatientExamQuestions:

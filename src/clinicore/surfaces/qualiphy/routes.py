@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from clinicore.core.audit.service import Actor
 from clinicore.core.telehealth import catalog, invites
-from clinicore.requests import RuntimeDep, SessionDep
+from clinicore.requests import RuntimeDep, SessionDep, reads_only
 from clinicore.surfaces.qualiphy import mappers, wire
 from clinicore.surfaces.qualiphy.auth import Caller, request_fields
 from clinicore.surfaces.qualiphy.parsing import parse
@@ -18,6 +18,7 @@ router = APIRouter()
 
 
 @endpoint(router, "exam_list", response_model=wire.ExamList, summary="The clinic's exams")
+@reads_only
 async def exam_list(caller: Caller, session: SessionDep) -> wire.ExamList:
     rows = await catalog.list_exams(session, clinic_id=caller.clinic.id)
     return mappers.exam_list(caller.clinic, list(rows))

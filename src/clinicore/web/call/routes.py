@@ -4,6 +4,8 @@
   link (checked as the patient pages check it, ``web/patient/routes.py open_link``);
 - ``/provider/exams/<patient_exam_id>/call``: the provider, with the desk's session cookie (its path is
   ``/provider``).
+The video room of a telehealth appointment uses the same signalling (``web/call/rooms.py``: its own
+signed links and rule, ``core/scheduling/video_rooms.py``; its room is ``appointment:<room id>``).
 Who may join, and when, is the core's rule (``core/telehealth/call.py``): refused sockets are closed
 before they are accepted (1008, an HTTP 403 to the browser). A page of another site cannot open either
 (the ``Origin`` must be ours).
@@ -33,6 +35,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from clinicore.core.accounts import service as accounts_service
 from clinicore.core.models import DeskAccountKind, Provider
+from clinicore.core.scheduling import video_rooms
 from clinicore.core.telehealth import call as call_service
 from clinicore.core.telehealth.call import CallRole, CallSeat
 from clinicore.kit.errors import CoreError
@@ -188,7 +191,7 @@ async def _serve(websocket: WebSocket, runtime: Runtime, seat: CallSeat | None) 
     me = secrets.token_hex(8)
     role = seat.role.value
     try:
-        async with relay_of(websocket).join(str(seat.patient_exam_id)) as room:
+        async with relay_of(websocket).join(seat.room) as room:
             await websocket.accept()
             await room.publish(Envelope(me, role, {"type": JOINED}))
             ending = await _relay_until_the_end(websocket, runtime, seat, room, me)
@@ -268,6 +271,10 @@ async def _while_open(websocket: WebSocket, runtime: Runtime, seat: CallSeat) ->
     while True:
         await asyncio.sleep(ROOM_CHECK_SECONDS)
         async with runtime.sessions() as session:
+            if seat.appointment_room_id is not None:  # an appointment's room: open until it is cancelled
+                if not await video_rooms.room_still_open(session, room_id=seat.appointment_room_id):
+                    return _Ending(CLOSE_ENDED, "ended")
+                continue
             if not await call_service.call_still_open(session, patient_exam_id=seat.patient_exam_id):
                 return _Ending(CLOSE_ENDED, "ended")
             if seat.role is CallRole.provider:

@@ -1,6 +1,8 @@
 """The console's booking widget page: the practice's public booking page, the snippet that embeds it in
-any site, and its two settings (whether a client's booking waits for the clinic's confirmation, and how
-late before an appointment the client may still cancel or reschedule it through their link).
+any site, and its settings: whether a client's booking waits for the clinic's confirmation, how late
+before an appointment the client may still cancel or reschedule it through their link, and how long
+before an appointment its reminder goes out (``reminders.set_reminder_lead``, for every appointment of
+the practice, whatever booked it).
 
 Whether the practice books online at all (``booking_enabled``) is its partner's switch (IntakeQ
 ``BookingEnabled``); the page shows it but does not change it.
@@ -14,7 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clinicore.core.scheduling import client_booking
+from clinicore.core.scheduling import client_booking, reminders
+from clinicore.core.scheduling.settings import get_booking_settings
 from clinicore.core.tenancy.brand import brand_for_clinic
 from clinicore.core.tenancy.permissions import Permission
 from clinicore.core.tenancy.schemas import SignedInUser
@@ -28,9 +31,14 @@ from clinicore.web.console.session import CurrentUser, require
 router = APIRouter(include_in_schema=False, dependencies=[require(Permission.change_settings)])
 
 
+LeadMinutes = Annotated[int | None, reads(parse_whole_number, field="reminder_lead_minutes")]
+
+
 class BookingWidgetForm(ConsoleForm):
     requires_confirmation: Checkbox = False
     client_change_notice_hours: Annotated[int, reads(parse_whole_number, field="client_change_notice_hours")]
+    # Left out: unchanged; given, it must be a number in the core's range (reminders.set_reminder_lead).
+    reminder_lead_minutes: LeadMinutes = None
 
 
 def embed_snippet(base_url: str, practice_id: str) -> str:
@@ -48,6 +56,7 @@ async def _page(
     settings = await client_booking.get_widget_settings(
         session, clinic_id=user.clinic.id, clock=runtime.clock
     )
+    booking_settings = await get_booking_settings(session, clinic_id=user.clinic.id, clock=runtime.clock)
     base_url = (await brand_for_clinic(session, user.clinic.id)).base_url(runtime.settings.base_url)
     return render(
         request,
@@ -56,6 +65,8 @@ async def _page(
         user=user,
         nav="booking-widget",
         settings=settings,
+        reminder_lead_minutes=booking_settings.reminder_lead_minutes,
+        lead_range=(reminders.MIN_LEAD_MINUTES, reminders.MAX_LEAD_MINUTES),
         booking_enabled=user.clinic.booking_enabled,
         page_url=f"{base_url}/book/{user.clinic.practice_id}",
         snippet=embed_snippet(base_url, user.clinic.practice_id),
@@ -81,6 +92,10 @@ async def update_booking_widget(
             client_change_notice_hours=form.client_change_notice_hours,
             clock=runtime.clock,
         )
+        if form.reminder_lead_minutes is not None:
+            await reminders.set_reminder_lead(
+                session, clinic_id=user.clinic.id, minutes=form.reminder_lead_minutes, clock=runtime.clock
+            )
         return "/console/booking-widget"
 
     return await submit_form(

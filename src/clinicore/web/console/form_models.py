@@ -178,6 +178,10 @@ class EnableEndpointForm(ConsoleForm):
     replay_backlog: Checkbox = False
 
 
+class StrictOrderForm(ConsoleForm):
+    strict_order: Checkbox = False
+
+
 class ReplayWindowForm(ConsoleForm):
     since: Annotated[datetime | None, reads(parse_local_datetime, field="since", optional=True)] = None
     until: Annotated[datetime | None, reads(parse_local_datetime, field="until", optional=True)] = None

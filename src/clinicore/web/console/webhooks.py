@@ -1,5 +1,6 @@
 """Console webhook pages: endpoints (create, disable/enable, rotate the secret, send a test event,
-delete), each endpoint's delivery attempts with filters, and replays of one message or of a window.
+strict order per aggregate on or off, delete), each endpoint's delivery attempts with filters, and
+replays of one message or of a window.
 
 Times are shown and entered in the clinic's time zone."""
 
@@ -29,6 +30,7 @@ from clinicore.web.console.form_models import (
     EnableEndpointForm,
     EndpointForm,
     ReplayWindowForm,
+    StrictOrderForm,
 )
 from clinicore.web.console.forms import FormT, Refusal, refusal_context, submit_form, unstorable_text
 from clinicore.web.console.routes import render
@@ -45,6 +47,8 @@ NOTICES = {
     "disabled": "Endpoint disabled. Nothing is sent until it is enabled again.",
     "enabled": "Endpoint enabled.",
     "replayed": "Queued again.",
+    "strict-order-on": "Each appointment's or exam's events now go out one at a time, in order.",
+    "strict-order-off": "Events now go out side by side; receivers order them by their version.",
 }
 
 
@@ -155,6 +159,7 @@ async def _endpoint_page(
         pending=(await events_service.pending_counts(session, [endpoint])).get(endpoint.id, 0),
         waits_for_renderer=events_service.waits_for_renderer(endpoint),
         receives_test_events=events_service.receives_test_events(endpoint),
+        always_strict_order=events_service.always_strict_order(endpoint.format),
         backlog_since=events_service.backlog_since(endpoint),
         attempts=attempts,
         filters=filters,
@@ -278,6 +283,33 @@ async def disable_endpoint(
         )
 
     return await _act(request, user, session, runtime, endpoint_id, EmptyForm, action, "disabled")
+
+
+@router.post("/console/webhooks/{endpoint_id}/strict-order")
+async def set_strict_order(
+    request: Request, endpoint_id: uuid.UUID, user: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    async def act(form: StrictOrderForm) -> str:
+        await events_service.set_strict_order(
+            session,
+            clinic_id=user.clinic.id,
+            endpoint_id=endpoint_id,
+            strict_order=form.strict_order,
+            actor=Actor.user(user.user.id),
+            clock=runtime.clock,
+        )
+        return endpoint_path(
+            endpoint_id, notice="strict-order-on" if form.strict_order else "strict-order-off"
+        )
+
+    return await submit_form(
+        request,
+        session,
+        csrf_token=user.console_session.csrf_token,
+        form=StrictOrderForm,
+        act=act,
+        refused=lambda refusal: _endpoint_page(request, user, session, runtime, endpoint_id, refusal=refusal),
+    )
 
 
 @router.post("/console/webhooks/{endpoint_id}/enable")
