@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from fastapi import Request
-from sqlalchemy.orm.attributes import set_committed_value
 
 from clinicore.core.models import ApiKey, ApiKeyKind
 from clinicore.core.tenancy import service as tenancy_service
@@ -51,7 +50,7 @@ def _touch_after_commit(request: Request, key: ApiKey, now: datetime) -> None:
     by a writer of its own once the request's transaction is over."""
     if not tenancy_service.key_touch_due(key, now):
         return
-    set_committed_value(key, "last_used_at", now)
+    tenancy_service.show_touch(key, now)
     queued = _QUEUED_TOUCHES.get(key.id)
     if queued is not None and now - tenancy_service.KEY_TOUCH_INTERVAL < queued <= now:
         return

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from clinicore.core.audit import service as audit_service
 from clinicore.core.audit.service import Actor
@@ -416,6 +417,12 @@ async def revoke_key(
 def key_touch_due(key: ApiKey, now: datetime) -> bool:
     """Whether the key's ``last_used_at`` is older than ``KEY_TOUCH_INTERVAL`` (or unset)."""
     return key.last_used_at is None or now - key.last_used_at >= KEY_TOUCH_INTERVAL
+
+
+def show_touch(key: ApiKey, now: datetime) -> None:
+    """Show ``now`` as the key's ``last_used_at`` without making it a change to write: a reader's key
+    lookup shows the touch at once and queues the write (``touch_key``) for a writer of its own."""
+    set_committed_value(key, "last_used_at", now)
 
 
 async def touch_key(session: AsyncSession, *, key_id: uuid.UUID, now: datetime) -> None:
