@@ -25,10 +25,16 @@ class WebhookFormatSpec:
     signer: FormatSigner | None = None
     event_types: Collection[str] | None = None
     events_label: str | None = None
+    # Its receivers are promised each aggregate's events in order: its endpoints are always strict.
+    strict_order: bool = False
 
     def register(self) -> None:
         register_renderer(
-            self.format, self.renderer, event_types=self.event_types, events_label=self.events_label
+            self.format,
+            self.renderer,
+            event_types=self.event_types,
+            events_label=self.events_label,
+            strict_order=self.strict_order,
         )
         if self.signer is not None:
             register_signer(self.format, self.signer)

@@ -35,6 +35,7 @@ _renderers: dict[str, Renderer] = {}
 _signers: dict[str, FormatSigner] = {}
 _only_event_types: dict[str, tuple[str, ...]] = {}
 _event_type_labels: dict[str, str] = {}
+_strict_order_formats: set[str] = set()
 
 
 def register_renderer(
@@ -43,13 +44,18 @@ def register_renderer(
     *,
     event_types: Collection[str] | None = None,
     events_label: str | None = None,
+    strict_order: bool = False,
 ) -> None:
     """Register the format's renderer. ``event_types``: the only event types it has a body for (every
-    type when absent); ``events_label`` names them as the format's users know them, for messages."""
+    type when absent); ``events_label`` names them as the format's users know them, for messages;
+    ``strict_order``: the format promises its receivers each aggregate's events in order."""
     key = str(format)
     _renderers[key] = renderer
     _only_event_types.pop(key, None)
     _event_type_labels.pop(key, None)
+    _strict_order_formats.discard(key)
+    if strict_order:
+        _strict_order_formats.add(key)
     if event_types is not None:
         _only_event_types[key] = tuple(dict.fromkeys(event_types))
         if events_label:
@@ -80,6 +86,12 @@ def renderable_event_types(format: str) -> tuple[str, ...] | None:
 def event_types_label(format: str) -> str | None:
     """How the format's users name its event types ("Qualiphy events 1, 2 and 3"), when it has one."""
     return _event_type_labels.get(format)
+
+
+def always_strict_order(format: str) -> bool:
+    """Whether the format's receivers are promised each aggregate's events in order: the choice is not
+    theirs, so its endpoints are always strict."""
+    return format in _strict_order_formats
 
 
 def json_default(value: Any) -> Any:

@@ -20,6 +20,9 @@ from clinicore.core.audit import service as audit_service
 from clinicore.core.audit.service import Actor
 from clinicore.core.events import repository
 from clinicore.core.events.renderers import (
+    always_strict_order as always_strict_order,
+)
+from clinicore.core.events.renderers import (
     event_types_label,
     json_bytes,
     registered_formats,
@@ -206,12 +209,6 @@ def receives_test_events(endpoint: WebhookEndpoint) -> bool:
     """False for a format with a body for a few event types only, which has none for webhook.test."""
     renderable = renderable_event_types(endpoint.format)
     return renderable is None or TEST_EVENT_TYPE in renderable
-
-
-def always_strict_order(format: str) -> bool:
-    """Formats whose receivers are promised each aggregate's events in order: the choice is not theirs.
-    (Qualiphy's events 1/2/3 of one meeting, docs/compat/qualiphy.md.)"""
-    return format == WebhookFormat.qualiphy
 
 
 async def set_strict_order(

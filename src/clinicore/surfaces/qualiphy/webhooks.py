@@ -163,4 +163,6 @@ WEBHOOKS = WebhookFormatSpec(
     renderer=render_qualiphy,
     event_types=tuple(EVENT_NUMBERS),
     events_label="Qualiphy events 1, 2 and 3",
+    # Events 1/2/3 of one meeting reach the receiver in order (docs/compat/qualiphy.md).
+    strict_order=True,
 )
